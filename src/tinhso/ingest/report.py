@@ -1,0 +1,103 @@
+"""The outcome of an import, shared by every importer of the platform."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from tinhso.core import audit
+from tinhso.ingest.models import BatchStatus, ImportBatch, QuarantineRecord
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RowProblem:
+    """Why one row or feature was rejected (or only repaired, when ``fatal`` is false)."""
+
+    position: str
+    code: str
+    message: str
+    field: str = ""
+    raw: dict[str, Any] | None = None
+    fatal: bool = True
+
+
+@dataclass
+class ImportReport:
+    """Counts and problems of one import; ``problems`` keeps warnings and rejections."""
+
+    kind: str
+    source_name: str
+    rows_total: int = 0
+    rows_accepted: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    batch_id: int | None = None
+
+    @property
+    def rejected(self) -> list[RowProblem]:
+        return [problem for problem in self.problems if problem.fatal]
+
+    @property
+    def warnings(self) -> list[RowProblem]:
+        return [problem for problem in self.problems if not problem.fatal]
+
+    @property
+    def status(self) -> str:
+        if self.rows_accepted == 0 and self.rejected:
+            return BatchStatus.FAILED
+        if self.rejected:
+            return BatchStatus.PARTIAL
+        return BatchStatus.SUCCEEDED
+
+
+def start_batch(kind: str, source_name: str) -> ImportBatch:
+    ctx = audit.current()
+    batch = ImportBatch.objects.create(
+        kind=kind, source_name=source_name[:500], created_by=ctx.user, actor_name=ctx.actor_name
+    )
+    logger.info("Import batch %s (%s) started on %s", batch.pk, kind, source_name)
+    return batch
+
+
+def finish_batch(batch: ImportBatch, report: ImportReport, message: str = "") -> ImportBatch:
+    """Store counts and quarantine the rejected rows; call it outside the data transaction.
+
+    The quarantine is written even when the data transaction rolled back, so a failed
+    import still leaves the reasons behind.
+    """
+    QuarantineRecord.objects.bulk_create(
+        [
+            QuarantineRecord(
+                batch=batch,
+                position=problem.position[:64],
+                field=problem.field[:100],
+                code=problem.code,
+                message=problem.message,
+                raw=problem.raw,
+            )
+            for problem in report.rejected
+        ],
+        batch_size=1000,
+    )
+    batch.rows_total = report.rows_total
+    batch.rows_accepted = report.rows_accepted
+    batch.rows_rejected = len(report.rejected)
+    batch.status = report.status
+    batch.summary = {**report.summary, "warnings": [vars(w) for w in report.warnings][:500]}
+    batch.message = message
+    batch.finished_at = timezone.now()
+    batch.save()
+    report.batch_id = batch.pk
+    logger.info(
+        "Import batch %s finished: %s rows, %s accepted, %s rejected",
+        batch.pk,
+        report.rows_total,
+        report.rows_accepted,
+        len(report.rejected),
+    )
+    return batch

@@ -1,0 +1,20 @@
+"""URL map of the platform."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tinhso.api.api import api
+from tinhso.web import views as web_views
+
+admin.site.site_header = "Tỉnh số"
+admin.site.site_title = "Tỉnh số"
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("tinhso.web.urls")),
+]
+
+handler403 = "tinhso.web.views.permission_denied"
+handler404 = "tinhso.web.views.page_not_found"
