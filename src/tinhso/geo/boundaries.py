@@ -122,7 +122,7 @@ def import_boundaries(
     try:
         features = _read_features(path, options, report)
     except ImportFileError as error:
-        finish_batch(batch, report, message=error.message)
+        finish_batch(batch, report, message=error.message, file_error=True)
         raise
 
     report.rows_total = len(features.codes)
@@ -261,16 +261,18 @@ def _choose_crs(
                 "unknown_crs",
             ) from None
         return options.crs
-    if declared:
-        report.summary["crs_detected"] = declared
-        return str(declared)
-
     present = geometries[~shapely.is_missing(geometries)]
     if len(present) == 0:
         raise ImportFileError(
             _("File %(name)s contains no geometry.") % {"name": name}, "empty_file"
         )
     bounds = tuple(float(v) for v in shapely.total_bounds(present))
+
+    # GDAL reports every GeoJSON file as WGS 84, as the format prescribes, but files
+    # exported in VN-2000 metres are common; metric coordinates overrule that declaration.
+    if declared and (_is_lonlat(bounds) or not crs_module.parse_crs(str(declared)).is_geographic):
+        report.summary["crs_detected"] = str(declared)
+        return str(declared)
     guess = crs_module.guess_crs(bounds)  # type: ignore[arg-type]
     if guess.crs and guess.certain:
         report.summary["crs_guessed"] = guess.crs
@@ -298,6 +300,11 @@ def _choose_crs(
         % {"name": name, "bounds": _format_bounds(bounds)},
         "unknown_crs",
     )
+
+
+def _is_lonlat(bounds: tuple[float, ...]) -> bool:
+    min_x, min_y, max_x, max_y = bounds
+    return min_x >= -180 and max_x <= 180 and min_y >= -90 and max_y <= 90
 
 
 def _format_bounds(bounds: tuple[float, ...]) -> str:

@@ -64,11 +64,14 @@ def start_batch(kind: str, source_name: str) -> ImportBatch:
     return batch
 
 
-def finish_batch(batch: ImportBatch, report: ImportReport, message: str = "") -> ImportBatch:
+def finish_batch(
+    batch: ImportBatch, report: ImportReport, message: str = "", *, file_error: bool = False
+) -> ImportBatch:
     """Store counts and quarantine the rejected rows; call it outside the data transaction.
 
     The quarantine is written even when the data transaction rolled back, so a failed
-    import still leaves the reasons behind.
+    import still leaves the reasons behind. ``file_error`` marks a batch whose file could
+    not be read at all; ``message`` then says why.
     """
     QuarantineRecord.objects.bulk_create(
         [
@@ -87,7 +90,7 @@ def finish_batch(batch: ImportBatch, report: ImportReport, message: str = "") ->
     batch.rows_total = report.rows_total
     batch.rows_accepted = report.rows_accepted
     batch.rows_rejected = len(report.rejected)
-    batch.status = report.status
+    batch.status = BatchStatus.FAILED if file_error else report.status
     batch.summary = {**report.summary, "warnings": [vars(w) for w in report.warnings][:500]}
     batch.message = message
     batch.finished_at = timezone.now()

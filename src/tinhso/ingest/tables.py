@@ -39,10 +39,16 @@ def read_table(path: Path) -> Table:
             "file_too_large",
         )
     suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path)
-    if suffix in {".csv", ".txt", ".tsv"}:
-        return _read_csv(path.read_bytes(), path.name)
+    try:
+        if suffix in {".xlsx", ".xlsm"}:
+            return _read_xlsx(path)
+        if suffix in {".csv", ".txt", ".tsv"}:
+            return _read_csv(path.read_bytes(), path.name)
+    except OSError as error:
+        raise ImportFileError(
+            _("File %(name)s cannot be read: %(error)s.") % {"name": path.name, "error": error.strerror},
+            "file_unreadable",
+        ) from None
     raise ImportFileError(
         _("File %(name)s has the extension %(suffix)s; use a CSV (UTF-8) or XLSX file.")
         % {"name": path.name, "suffix": suffix or "(none)"},

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tinhso.core.errors import ImportFileError
 from tinhso.core.models import Unit, UnitLevel, UnitLink, UnitType
 from tinhso.core.services.reference import link_kind
 from tinhso.core.services.units import DAY_BEFORE_REFORM, REFORM_DATE, normalize_code
@@ -82,8 +83,8 @@ def import_conversion(path: Path) -> ImportReport:
     try:
         table = read_table(path)
         require_columns(table, COLUMNS, path.name)
-    except Exception as error:
-        finish_batch(batch, report, message=getattr(error, "message", str(error)))
+    except ImportFileError as error:
+        finish_batch(batch, report, message=error.message, file_error=True)
         raise
 
     report.rows_total = len(table.rows)
