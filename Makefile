@@ -7,7 +7,7 @@ VENDOR := src/tinhso/web/static/vendor
 PUBLIC_DATA ?= ../shared/data
 DATA_DIR ?= var
 # The embedded default serves plain HTTP on loopback, so cookies cannot be Secure there.
-RUN_ENV := TINHSO_DATA_DIR=$(DATA_DIR) TINHSO_SECURE_COOKIES=0 TINHSO_SECRET_KEY="$$(cat $(DATA_DIR)/secret_key)"
+RUN_ENV := TINHSO_DATA_DIR=$(DATA_DIR) TINHSO_ALLOWED_HOSTS=127.0.0.1,localhost TINHSO_SECURE_COOKIES=0 TINHSO_SECRET_KEY="$$(cat $(DATA_DIR)/secret_key)"
 # Tests run with a throwaway key in debug mode.
 TEST_ENV := TINHSO_DEBUG=1 TINHSO_DATA_DIR=$(CURDIR)/var/test
 # PostgreSQL for the second test pass; .ci/run creates the database with PostGIS.
