@@ -153,7 +153,7 @@ def _check(node: ast.AST, variables: set[str], source: str) -> None:
 
 
 def _evaluate(node: ast.AST, variables: dict[str, float]) -> float:
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return float(node.value)
     if isinstance(node, ast.Name):
         return variables[node.id]
