@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "tinhso.geo",
     "tinhso.api",
     "tinhso.web",
+    "tinhso.ioc",
 ]
 
 MIDDLEWARE = [
