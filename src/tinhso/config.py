@@ -77,6 +77,7 @@ class PlatformConfig:
     allowed_hosts: list[str]
     secure_cookies: bool
     session_idle_minutes: int
+    proxy_count: int
 
 
 def parse_bool(name: str, raw: str) -> bool:
@@ -173,7 +174,8 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> PlatformCo
         secret_key = DEVELOPMENT_SECRET_KEY
     elif len(secret_key) < 50 and not debug:
         raise ConfigurationError(
-            f"TINHSO_SECRET_KEY has {len(secret_key)} characters, fewer than 50. " + KEY_GENERATION_HINT
+            f"TINHSO_SECRET_KEY has {len(secret_key)} characters, fewer than 50. "
+            + KEY_GENERATION_HINT
         )
 
     default_hosts = "127.0.0.1,localhost,[::1]" if debug else ""
@@ -200,4 +202,5 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> PlatformCo
         session_idle_minutes=parse_int(
             "TINHSO_SESSION_IDLE_MINUTES", env.get("TINHSO_SESSION_IDLE_MINUTES", "30"), minimum=1
         ),
+        proxy_count=parse_int("TINHSO_PROXY_COUNT", env.get("TINHSO_PROXY_COUNT", "0"), minimum=0),
     )

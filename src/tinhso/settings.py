@@ -112,6 +112,12 @@ LOGOUT_REDIRECT_URL = "web:home"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Behind a reverse proxy the client address comes from X-Forwarded-For; without this count
+# every client would share the proxy's address and one guesser would lock out everyone.
+AXES_IPWARE_PROXY_COUNT = PLATFORM.proxy_count or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PLATFORM.proxy_count else ["REMOTE_ADDR"]
+)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
@@ -125,6 +131,8 @@ CSRF_COOKIE_SECURE = PLATFORM.secure_cookies
 CSRF_COOKIE_HTTPONLY = True
 TINHSO_SESSION_IDLE_SECONDS = PLATFORM.session_idle_minutes * 60
 OTP_TOTP_ISSUER = "Tỉnh số"
+# Administrators manage other users' devices but never see their TOTP secrets or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Security headers --------------------------------------------------------------------
 

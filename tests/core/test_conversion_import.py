@@ -262,16 +262,11 @@ def test_missing_file(tmp_path: Path) -> None:
     assert raised.value.code == "file_not_found"
 
 
-def test_command_prints_report(tmp_path: Path) -> None:
+def test_command_prints_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINHSO_LANGUAGE", "en")
     out, err = io.StringIO(), io.StringIO()
-    with translation.override("en"):
-        call_command(
-            "units",
-            "import-conversion",
-            str(write_csv(tmp_path / "ok.csv", [GOOD_ROW])),
-            stdout=out,
-            stderr=err,
-        )
+    path = write_csv(tmp_path / "ok.csv", [GOOD_ROW])
+    call_command("units", "import-conversion", str(path), stdout=out, stderr=err)
     assert "1 rows read, 1 accepted, 0 rejected" in out.getvalue()
 
 

@@ -50,6 +50,11 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        # A revoked key keeps its agency, scopes and dates for the access log and the audit
+        # log. Deleting it would erase them without writing an audit row.
+        return False
+
     @admin.action(description=_("Revoke the selected API keys"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset.filter(revoked_at__isnull=True):
@@ -59,6 +64,8 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
 
 @admin.register(ApiAccessLog)
 class ApiAccessLogAdmin(admin.ModelAdmin[ApiAccessLog]):
+    """The API access log, searchable and read-only like the audit log."""
+
     list_display = [
         "at",
         "method",
@@ -78,4 +85,7 @@ class ApiAccessLogAdmin(admin.ModelAdmin[ApiAccessLog]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ApiAccessLog | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiAccessLog | None = None) -> bool:
         return False

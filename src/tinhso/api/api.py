@@ -50,7 +50,13 @@ def handle_platform_error(request: HttpRequest, error: TinhsoError) -> HttpRespo
 
 @api.exception_handler(HttpError)
 def handle_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
+    codes = {
+        400: "invalid_parameter",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        429: "rate_limited",
+    }
     return api.create_response(
         request,
         {"code": codes.get(error.status_code, "error"), "message": str(error)},
@@ -118,11 +124,17 @@ class UnitFilter(Schema):
 )
 def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> dict[str, Any]:
     date = parse_date(filters.date)
-    if filters.page < 1 or not 1 <= filters.page_size <= MAX_PAGE_SIZE:
+    if filters.page < 1:
         raise HttpError(
             400,
-            _("page must be 1 or more and page_size between 1 and %(max)s.")
-            % {"max": MAX_PAGE_SIZE},
+            _("Parameter page=%(value)s is invalid; pages are numbered from 1.")
+            % {"value": filters.page},
+        )
+    if not 1 <= filters.page_size <= MAX_PAGE_SIZE:
+        raise HttpError(
+            400,
+            _("Parameter page_size=%(value)s is invalid; use a number from 1 to %(max)s.")
+            % {"value": filters.page_size, "max": MAX_PAGE_SIZE},
         )
 
     units = Unit.objects.valid_on(date).select_related("parent")
@@ -130,10 +142,16 @@ def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> dict[str, An
         parent = unit_service.find_unit(filters.parent, date)
         units = units.filter(parent=parent)
     elif not filters.q:
-        units = units.filter(parent__isnull=True)
+        units = units.filter(parent__isnull=True, level=UnitLevel.PROVINCE)
     if filters.level is not None:
         if filters.level not in UnitLevel.values:
-            raise HttpError(400, _("level must be 1 (province), 2 (district) or 3 (commune)."))
+            raise HttpError(
+                400,
+                _(
+                    "Parameter level=%(value)s is invalid; use 1 (province), 2 (district) or 3 (commune)."
+                )
+                % {"value": filters.level},
+            )
         units = units.filter(level=filters.level)
     if filters.q:
         units = units.search(filters.q)

@@ -37,13 +37,15 @@ def _bearer(request: HttpRequest) -> str | None:
 
 
 def _check_key(request: HttpRequest, raw_key: str, scope: str | None) -> ApiKey:
-    api_key = keys.authenticate(raw_key)
-    if api_key is None:
+    api_key = keys.find_key(raw_key)
+    if api_key is not None:
+        # Set before the checks, so that the access log names a revoked key that is still sent.
+        request.api_key = api_key  # type: ignore[attr-defined]
+    if api_key is None or not api_key.is_active:
         raise HttpError(
             401,
             _("The API key is invalid or revoked. Ask the platform administrator for a new key."),
         )
-    request.api_key = api_key  # type: ignore[attr-defined]
     if not keys.within_rate_limit(api_key):
         logger.warning("API key %s passed its rate limit", api_key.prefix)
         raise HttpError(429, _("Too many requests for this API key; wait a minute and try again."))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tinhso.api.models import ApiKey, RateWindow, Scope, hash_key
 from tinhso.core import audit
 from tinhso.core.errors import TinhsoError
-from tinhso.core.models import AuditAction, Department
+from tinhso.core.models import Department
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,6 @@ def issue_key(
             rate_limit_per_minute=rate_limit_per_minute,
             created_by=audit.current().user,
         )
-        audit.record(
-            AuditAction.CREATE,
-            api_key,
-            after={"prefix": prefix, "scopes": api_key.scopes, "department": department.code},
-        )
     logger.info("API key %s issued to %s with scopes %s", prefix, department.code, api_key.scopes)
     return IssuedKey(api_key=api_key, raw_key=raw_key)
 
@@ -70,14 +65,18 @@ def revoke_key(api_key: ApiKey) -> None:
     with transaction.atomic():
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit.record(AuditAction.UPDATE, api_key, after={"revoked": True})
+
+
+def find_key(raw_key: str) -> ApiKey | None:
+    """Return the key matching ``raw_key``, active or revoked, or None."""
+    if not raw_key or len(raw_key) > 200:
+        return None
+    return ApiKey.objects.select_related("department").filter(key_hash=hash_key(raw_key)).first()
 
 
 def authenticate(raw_key: str) -> ApiKey | None:
     """The active key matching ``raw_key``, or None."""
-    if not raw_key or len(raw_key) > 200:
-        return None
-    api_key = ApiKey.objects.select_related("department").filter(key_hash=hash_key(raw_key)).first()
+    api_key = find_key(raw_key)
     if api_key is None or not api_key.is_active:
         return None
     return api_key

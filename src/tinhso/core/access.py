@@ -144,13 +144,22 @@ PROVINCE_WIDE_ROLES = frozenset(
 
 
 def scope_of(user: User | Any) -> Scope:
-    """Work out the records ``user`` may see from role, unit and department."""
+    """Work out the records ``user`` may see from role, unit and department.
+
+    The role decides which of the two assignments counts. A department officer sees the
+    department's records even when a unit is also set. Commune and police officers see the
+    records of their unit. A user without a role sees nothing.
+    """
     if not getattr(user, "is_authenticated", False):
         return Scope()
     if user.is_superuser or user.role in PROVINCE_WIDE_ROLES:
         return Scope(everything=True)
+    if user.role == Role.DEPARTMENT_OFFICER:
+        return Scope(department_id=user.department_id)
+    if user.role not in {Role.COMMUNE_OFFICER, Role.POLICE_OFFICER}:
+        return Scope()
     if user.unit_id is not None:
-        return Scope(unit_ids=frozenset(units_under(user.unit_id)), department_id=None)
+        return Scope(unit_ids=frozenset(units_under(user.unit_id)))
     if user.department_id is not None:
         return Scope(department_id=user.department_id)
     if user.role == Role.POLICE_OFFICER:
@@ -217,7 +226,5 @@ def redact(
     """A copy of ``record`` with personal fields masked unless ``user`` may see them."""
     if can_see_personal_data(user):
         return dict(record)
-    return {
-        key: ("***" if key in set(personal_fields) and value else value)
-        for key, value in record.items()
-    }
+    masked = set(personal_fields)
+    return {key: ("***" if key in masked and value else value) for key, value in record.items()}

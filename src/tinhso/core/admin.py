@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -15,9 +19,30 @@ from django.utils.translation import gettext_lazy as _
 from tinhso.core import audit
 from tinhso.core.models import AuditAction, AuditEvent, Department, Unit, UnitLink, User
 
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
+
 
 class TinhsoAdminSite(admin.AdminSite):
-    """The admin site for administrators who have passed TOTP; everyone else is sent to log in."""
+    """The admin site for administrators who have passed TOTP.
+
+    Visitors who are not logged in are sent to log in. Logged-in users who are not staff
+    administrators get 403, and administrators who have not passed TOTP yet are sent to
+    ``/otp/``. Sending either of them to the login page would loop, because the login page
+    sends logged-in users straight back.
+    """
+
+    def admin_view(self, view: ViewT, cacheable: bool = False) -> ViewT:
+        checked_view = super().admin_view(view, cacheable)
+
+        def gate(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = request.user
+            if user.is_authenticated and not self.has_permission(request):
+                if not (user.is_active and user.is_staff and user.is_administrator):
+                    raise PermissionDenied
+                return redirect_to_login(request.get_full_path(), reverse("web:otp"))
+            return checked_view(request, *args, **kwargs)
+
+        return cast(ViewT, update_wrapper(gate, checked_view))
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

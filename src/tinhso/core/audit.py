@@ -59,15 +59,31 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+# Fields whose values never enter the audit log. A change to one is recorded by its name only,
+# in ``extra["changed_secrets"]``.
+SECRET_FIELDS = frozenset({"password", "key_hash"})
+# Bookkeeping that changes at every login, which has its own audit row.
+UNAUDITED_FIELDS = frozenset({"last_login"})
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """The concrete field values of ``instance`` as JSON-ready data, for before/after columns."""
+    """The concrete field values of ``instance`` as JSON-ready data, for before/after columns.
+
+    Secret fields and login bookkeeping are left out.
+    """
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.name in {"password"}:
+        if field.name in SECRET_FIELDS or field.name in UNAUDITED_FIELDS:
             continue
         value = field.value_from_object(instance)
         data[field.attname] = to_json_value(value)
     return data
+
+
+def secret_values(instance: models.Model) -> dict[str, object]:
+    """Return the values of the secret fields of ``instance``, to compare before and after a save."""
+    names = {field.name for field in instance._meta.concrete_fields} & SECRET_FIELDS
+    return {name: getattr(instance, name) for name in sorted(names)}
 
 
 def to_json_value(value: object) -> object:

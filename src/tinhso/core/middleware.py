@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,9 +43,15 @@ class RequestIdMiddleware:
 
 
 class IdleSessionTimeoutMiddleware:
-    """Log a user out after ``TINHSO_SESSION_IDLE_SECONDS`` without a request."""
+    """Log a user out after ``TINHSO_SESSION_IDLE_SECONDS`` without a request.
+
+    The logout happens before the middlewares below this one see the request, so they see
+    an anonymous user. The message that explains it is added in ``process_view``, because
+    the message storage is only set up later, by MessageMiddleware.
+    """
 
     SESSION_KEY = "tinhso_last_activity"
+    _ENDED_ATTR = "_tinhso_idle_session_ended"
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -58,13 +65,23 @@ class IdleSessionTimeoutMiddleware:
                     "Session of user id %s ended after %s s idle", request.user.pk, now - last
                 )
                 logout(request)
-                messages.info(
-                    request,
-                    _("Your session ended after a period of inactivity. Please log in again."),
-                )
+                setattr(request, self._ENDED_ATTR, True)
             else:
                 request.session[self.SESSION_KEY] = now
         return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
+        if getattr(request, self._ENDED_ATTR, False):
+            messages.info(
+                request,
+                _("Your session ended after a period of inactivity. Please log in again."),
+            )
 
 
 class AuditContextMiddleware:

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 AUDITED_MODELS: set[type[models.Model]] = {Unit, UnitLink, Department, User}
 
 _BEFORE_ATTR = "_tinhso_audit_before"
+_SECRETS_BEFORE_ATTR = "_tinhso_audit_secrets_before"
 
 
 def register_audited(model: type[models.Model]) -> type[models.Model]:
@@ -96,6 +97,7 @@ def remember_before(sender: type[models.Model], instance: models.Model, **kwargs
         return
     previous = sender._default_manager.filter(pk=instance.pk).first()
     setattr(instance, _BEFORE_ATTR, audit.snapshot(previous) if previous else None)
+    setattr(instance, _SECRETS_BEFORE_ATTR, audit.secret_values(previous) if previous else None)
 
 
 @receiver(post_save)
@@ -106,10 +108,21 @@ def audit_save(
         return
     before = None if created else getattr(instance, _BEFORE_ATTR, None)
     after = audit.snapshot(instance)
-    if not created and before == after:
+    changed_secrets: list[str] = []
+    secrets_before = getattr(instance, _SECRETS_BEFORE_ATTR, None)
+    if not created and secrets_before is not None:
+        secrets_after = audit.secret_values(instance)
+        changed_secrets = [
+            name for name in secrets_after if secrets_after[name] != secrets_before[name]
+        ]
+    if not created and before == after and not changed_secrets:
         return  # a save that changed nothing (last_login bookkeeping, idempotent re-imports)
     audit.record(
-        AuditAction.CREATE if created else AuditAction.UPDATE, instance, before=before, after=after
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        instance,
+        before=before,
+        after=after,
+        extra={"changed_secrets": changed_secrets} if changed_secrets else None,
     )
 
 

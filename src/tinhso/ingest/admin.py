@@ -36,6 +36,10 @@ class ImportBatchAdmin(admin.ModelAdmin[ImportBatch]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    # Import history is evidence of where data came from; it is never deleted by hand.
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
 
 @admin.register(QuarantineRecord)
 class QuarantineRecordAdmin(admin.ModelAdmin[QuarantineRecord]):
@@ -45,4 +49,8 @@ class QuarantineRecordAdmin(admin.ModelAdmin[QuarantineRecord]):
     readonly_fields = [field.name for field in QuarantineRecord._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # Import history is evidence of where data came from; it is never deleted by hand.
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

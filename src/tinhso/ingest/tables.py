@@ -46,7 +46,8 @@ def read_table(path: Path) -> Table:
             return _read_csv(path.read_bytes(), path.name)
     except OSError as error:
         raise ImportFileError(
-            _("File %(name)s cannot be read: %(error)s.") % {"name": path.name, "error": error.strerror},
+            _("File %(name)s cannot be read: %(error)s.")
+            % {"name": path.name, "error": error.strerror},
             "file_unreadable",
         ) from None
     raise ImportFileError(

@@ -13,6 +13,7 @@ from tinhso.text import fold
 
 
 class UnitLevel(models.IntegerChoices):
+    COUNTRY = 0, _("country")
     PROVINCE = 1, _("province level")
     DISTRICT = 2, _("district level")
     COMMUNE = 3, _("commune level")
@@ -23,8 +24,12 @@ CODE_WIDTH = {UnitLevel.PROVINCE: 2, UnitLevel.DISTRICT: 3, UnitLevel.COMMUNE: 5
 
 
 class UnitType(models.TextChoices):
-    """Kinds of administrative unit named by the Law on Local Government Organisation."""
+    """Kinds of administrative unit named by the Law on Local Government Organisation.
 
+    The country is a unit too, so that national figures sit beside provincial ones.
+    """
+
+    QUOC_GIA = "quoc_gia", _("country")
     TINH = "tinh", _("province")
     THANH_PHO_TRUC_THUOC_TRUNG_UONG = "thanh_pho_tw", _("centrally governed city")
     HUYEN = "huyen", _("rural district")
@@ -38,6 +43,7 @@ class UnitType(models.TextChoices):
 
 
 LEVEL_OF_TYPE = {
+    UnitType.QUOC_GIA: UnitLevel.COUNTRY,
     UnitType.TINH: UnitLevel.PROVINCE,
     UnitType.THANH_PHO_TRUC_THUOC_TRUNG_UONG: UnitLevel.PROVINCE,
     UnitType.HUYEN: UnitLevel.DISTRICT,
@@ -70,10 +76,15 @@ class UnitQuerySet(models.QuerySet["Unit"]):
         return self.filter(valid_to__isnull=True)
 
     def search(self, query: str) -> UnitQuerySet:
-        """Units whose name contains every word of ``query``, ignoring case and diacritics."""
+        """Units with a word starting with each word of ``query``, ignoring case and diacritics.
+
+        Matching word starts keeps "yen" from finding "huyện".
+        """
         result = self
         for word in fold(query).split():
-            result = result.filter(search_name__contains=word)
+            result = result.filter(
+                Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
+            )
         return result
 
 

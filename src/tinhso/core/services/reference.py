@@ -20,7 +20,7 @@ from django.db import transaction
 
 from tinhso.core import audit
 from tinhso.core.models import AuditAction, LinkKind, Unit, UnitLevel, UnitLink, UnitType
-from tinhso.core.services.units import DAY_BEFORE_REFORM, REFORM_DATE
+from tinhso.core.services.units import COUNTRY_CODE, DAY_BEFORE_REFORM, REFORM_DATE
 from tinhso.text import fold
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ def load_reference_units() -> ReferenceLoadResult:
         current_rows = _rows("admin_units")
         legacy_rows = _rows("admin_units_legacy")
 
+        created += _create_units(_country(source), existing, parents={})
         created += _create_units(_current_provinces(current_rows, source), existing, parents={})
         created += _create_units(
             _current_communes(current_rows, source), existing, parents={"province": True}
@@ -174,6 +175,15 @@ def _create_units(
     for pk, code, level, valid_to in created_rows:
         existing[(code, level, valid_to is None)] = pk
     return len(to_create)
+
+
+def _country(source: str) -> Iterator[PendingUnit]:
+    country = _unit(
+        COUNTRY_CODE, "Việt Nam", "Việt Nam", UnitType.QUOC_GIA, UnitLevel.COUNTRY,
+        current=True, lon=105.85, lat=21.03, source=source,
+    )  # fmt: skip
+    country.valid_from = None  # the country predates every reform in the data
+    yield country, None
 
 
 def _current_provinces(rows: list[dict[str, Any]], source: str) -> Iterator[PendingUnit]:

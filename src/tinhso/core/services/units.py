@@ -19,6 +19,8 @@ from tinhso.core.models.units import CODE_WIDTH
 logger = logging.getLogger(__name__)
 
 REFORM_DATE = dt.date(2025, 7, 1)
+# ISO 3166 code of the country unit, which has no statistical code of its own.
+COUNTRY_CODE = "VN"
 DAY_BEFORE_REFORM = REFORM_DATE - dt.timedelta(days=1)
 
 
@@ -30,6 +32,8 @@ def code_candidates(raw: str | int) -> list[str]:
     first; "243" gives ["243", "00243"], a district first.
     """
     text = str(raw).strip()
+    if text.upper() == COUNTRY_CODE:
+        return [COUNTRY_CODE]
     if text.endswith(".0"):  # spreadsheets turn codes into floats
         text = text[:-2]
     if not text.isdigit():
@@ -41,6 +45,8 @@ def code_candidates(raw: str | int) -> list[str]:
 
 def normalize_code(raw: str | int, level: UnitLevel | int) -> str | None:
     """The canonical code of ``raw`` at ``level``, or None when it is not a valid code there."""
+    if UnitLevel(level) is UnitLevel.COUNTRY:
+        return COUNTRY_CODE if str(raw).strip().upper() == COUNTRY_CODE else None
     width = CODE_WIDTH[UnitLevel(level)]
     text = str(raw).strip()
     if text.endswith(".0"):
