@@ -39,12 +39,14 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """Migrate once and load the built-in reference units once for the whole session."""
+    from tinhso.core.services.history import apply_transfers
     from tinhso.core.services.reference import load_reference_units
 
     with django_db_blocker.unblock():
         if os.environ.get("TINHSO_REQUIRE_POSTGIS") == "1":
             _assert_postgis()
         load_reference_units()
+        apply_transfers()
 
 
 def _assert_postgis() -> None:

@@ -194,3 +194,22 @@ def test_reference_load_is_idempotent() -> None:
     assert result.units_created == 0
     assert result.links_created == 0
     assert Unit.objects.count() == before
+
+
+def test_me_linh_belonged_to_vinh_phuc_until_2008() -> None:
+    in_2007 = unit_service.find_unit("250", dt.date(2007, 12, 31), level=UnitLevel.DISTRICT)
+    in_2010 = unit_service.find_unit("250", dt.date(2010, 1, 1), level=UnitLevel.DISTRICT)
+    assert in_2007.parent is not None
+    assert in_2007.parent.code == "26"
+    assert in_2010.parent is not None
+    assert in_2010.parent.code == "01"
+    assert [link.successor for link in unit_service.successors(in_2007)] == [in_2010]
+
+
+def test_boundary_changes_of_vinh_phuc_in_2008() -> None:
+    from tinhso.core.services.history import apply_transfers, boundary_changes
+
+    vinh_phuc = unit_service.find_unit("26", BEFORE)
+    changes = boundary_changes(vinh_phuc, dt.date(2007, 12, 31), dt.date(2008, 12, 31))
+    assert [link.kind for link in changes] == ["transfer"]
+    assert apply_transfers() == 0

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tinhso.core.models import UnitLevel
 from tinhso.ioc.periods import PeriodType
 
 
@@ -130,6 +131,10 @@ class Indicator(models.Model):
         help_text=_("Monthly values are due by this day of the next month; daily values by the deadline time."),
     )  # fmt: skip
     deadline_time = models.TimeField(_("submission deadline (time of day)"), null=True, blank=True)
+    reporting_level = models.PositiveSmallIntegerField(
+        _("reporting level"), choices=UnitLevel.choices, default=UnitLevel.PROVINCE,
+        help_text=_("Which units submit values: the province itself, or each commune."),
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

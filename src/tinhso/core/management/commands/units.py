@@ -14,6 +14,7 @@ from tinhso.core.errors import ImportFileError
 from tinhso.core.management.base import PlatformCommand
 from tinhso.core.services import units as unit_service
 from tinhso.core.services.conversion import import_conversion
+from tinhso.core.services.history import apply_transfers
 from tinhso.core.services.reference import load_reference_units
 
 
@@ -48,6 +49,11 @@ class Command(PlatformCommand):
                     "links": result.links_created,
                 }
             )
+            transfers = apply_transfers()
+            if transfers:
+                self.stdout.write(
+                    _("Earlier boundary changes recorded: %(count)s.") % {"count": transfers}
+                )
         elif action == "import-conversion":
             try:
                 report = import_conversion(options["file"])
