@@ -50,6 +50,7 @@ OTP = "302 /otp/"
 HOME = "302 /"
 ADMIN_INDEX = "302 /admin/"
 CHANGE_PAGE = "302 to the change page"
+UNAUTHORIZED = "401"
 DENIED = "403"
 NOT_FOUND = "404"
 NOT_ALLOWED = "405"
@@ -100,6 +101,16 @@ EXPECTED: dict[str, Expect] = {
     "api/v1/units/geojson": for_everyone(OK),
     "api/v1/units/<code>": for_everyone(OK),
     "api/v1/units/<code>/boundary": for_everyone(OK),
+    # IOC data: agency keys, or staff reading through their session (after TOTP for admins).
+    "api/v1/ioc/indicators": expect(
+        anonymous=UNAUTHORIZED, staff=OK, admin_without_otp=UNAUTHORIZED, admin=OK
+    ),
+    "api/v1/ioc/values": expect(
+        anonymous=UNAUTHORIZED, staff=OK, admin_without_otp=UNAUTHORIZED, admin=OK
+    ),
+    "api/v1/ioc/dataValueSets": expect(
+        anonymous=UNAUTHORIZED, staff=OK, admin_without_otp=UNAUTHORIZED, admin=OK
+    ),
     # --- admin site
     "admin/": admin_page(),
     "admin/login/": for_everyone(LOGIN),

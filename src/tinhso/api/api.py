@@ -40,6 +40,15 @@ MAX_PAGE_SIZE = 500
 public = OptionalApiKeyAuth()
 
 
+def _mount_routers() -> None:
+    from tinhso.ioc.api import router as ioc_router
+
+    api.add_router("/ioc/", ioc_router)
+
+
+_mount_routers()
+
+
 @api.exception_handler(TinhsoError)
 def handle_platform_error(request: HttpRequest, error: TinhsoError) -> HttpResponse:
     status = 404 if isinstance(error, UnknownUnitError) else 400

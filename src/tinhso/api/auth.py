@@ -84,3 +84,45 @@ class OptionalApiKeyAuth(HttpAuthBase):
         if raw_key is None:
             return PUBLIC_ACCESS
         return _check_key(request, raw_key, None)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class KeyOrStaffSession(HttpAuthBase):
+    """An agency key with ``scope``, or, for reading, a logged-in staff member.
+
+    Staff sessions are limited to safe methods, so a cross-site form can never write
+    through a browser's cookie. Administrators must have passed TOTP, as everywhere else.
+    """
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def __call__(self, request: HttpRequest) -> Any:
+        raw_key = _bearer(request)
+        if raw_key is not None:
+            return _check_key(request, raw_key, self.scope)
+
+        from tinhso.core.access import needs_second_factor
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and (user.is_superuser or getattr(user, "role", ""))
+            and request.method in SAFE_METHODS
+            and not needs_second_factor(user)
+        ):
+            return user
+        raise HttpError(
+            401,
+            _(
+                'This resource needs an API key with the scope %(scope)s: send "Authorization: Bearer KEY".'
+            )
+            % {"scope": self.scope},
+        )
