@@ -214,6 +214,9 @@ def test_openapi_is_version_3(openapi: dict[str, Any]) -> None:
 def test_openapi_lists_paths(openapi: dict[str, Any]) -> None:
     assert sorted(openapi["paths"]) == [
         "/api/v1/",
+        "/api/v1/ioc/dataValueSets",
+        "/api/v1/ioc/indicators",
+        "/api/v1/ioc/values",
         "/api/v1/units",
         "/api/v1/units/geojson",
         "/api/v1/units/{code}",

@@ -138,13 +138,13 @@ def test_partly_flag_is_stored(tmp_path: Path) -> None:
             {"is_partly_merged": "maybe"},
             "is_partly_merged",
             "invalid_value",
-            "Row 2, column is_partly_merged: 'maybe' is neither True nor False.",
+            "Row 2, column is_partly_merged: 'maybe' is neither True nor False",
         ),
         (
             {"old_ward_name": "Tích Sơn"},
             "old_ward_name",
             "invalid_name",
-            "Row 2: the commune name 'Tích Sơn' does not start with Xã, Phường or Thị trấn.",
+            "Row 2: the commune name 'Tích Sơn' does not start with Xã, Phường, Thị trấn or Đặc khu.",
         ),
         (
             {"old_district_name": "Vĩnh Yên"},
@@ -292,3 +292,21 @@ def test_command_reports_file_error_in_vietnamese_by_default(tmp_path: Path) -> 
         call_command(
             "units", "import-conversion", str(path), stdout=io.StringIO(), stderr=io.StringIO()
         )
+
+
+def test_partial_table_keeps_a_merge_a_merge(tmp_path: Path) -> None:
+    # Tích Sơn is one of four communes merged into Phường Vĩnh Yên; a file with its row alone
+    # must not turn the stored merge into a rename.
+    import_conversion(write_csv(tmp_path / "one.csv", [GOOD_ROW]))
+    link = UnitLink.objects.get(
+        predecessor__code="08707", predecessor__valid_to=BEFORE, successor__code="08707"
+    )
+    assert link.kind == "merge"
+
+
+def test_rejected_rows_are_counted_once(tmp_path: Path) -> None:
+    bad = dict(GOOD_ROW, old_ward_code="abc", new_ward_code="xyz")
+    report = import_conversion(write_csv(tmp_path / "two-problems.csv", [bad]))
+    assert len(report.rejected) == 2
+    assert report.rejected_rows == 1
+    assert ImportBatch.objects.get(pk=report.batch_id).rows_rejected == 1

@@ -213,3 +213,17 @@ def test_boundary_changes_of_vinh_phuc_in_2008() -> None:
     changes = boundary_changes(vinh_phuc, dt.date(2007, 12, 31), dt.date(2008, 12, 31))
     assert [link.kind for link in changes] == ["transfer"]
     assert apply_transfers() == 0
+
+
+def test_misplaced_reference_centre_is_dropped() -> None:
+    luong_dien = Unit.objects.get(code="09118", valid_to=BEFORE)
+    assert luong_dien.centroid_lon is None
+
+
+def test_reference_centres_lie_in_their_province() -> None:
+    vinh_phuc_communes = Unit.objects.filter(
+        parent__parent__code="26", valid_to=BEFORE, centroid_lon__isnull=False
+    )
+    lons = list(vinh_phuc_communes.values_list("centroid_lon", flat=True))
+    assert min(lons) > 105.2
+    assert max(lons) < 105.9

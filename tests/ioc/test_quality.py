@@ -66,7 +66,7 @@ def test_range_rule() -> None:
     assert violation.rule == "range"
     assert (
         violation.message
-        == "T.RANGE of Tỉnh Vĩnh Phúc in 2016 is 12.0, above the plausible maximum 10.0."
+        == "T.RANGE of Tỉnh Vĩnh Phúc in 2016 is 12, above the plausible maximum 10."
     )
 
 
@@ -86,7 +86,7 @@ def test_population_break_is_flagged_and_explained_by_me_linh() -> None:
     row = put(population, vinh_phuc(), "2008", 993.8)
     [violation] = validate([row])
     assert violation.rule == "growth"
-    assert "changed by -15.4% from 2007 (1174.1) to 2008 (993.8)" in violation.message
+    assert "changed by -15.4% from 2007 (1,174.1) to 2008 (993.8)" in violation.message
     assert (
         "Huyện Mê Linh moved from Tỉnh Vĩnh Phúc to Thành phố Hà Nội on 01/08/2008"
         in violation.explanation
@@ -110,7 +110,7 @@ def test_commune_values_cannot_exceed_the_province() -> None:
     row = put(indicator, province, "2025Q3", 100.0)
     [violation] = validate([row])
     assert violation.rule == "commune_sum"
-    assert "add up to 120.0" in violation.message
+    assert "add up to 120" in violation.message
 
 
 def test_approval_blocked_by_a_violation(make_user: Any) -> None:
@@ -182,13 +182,9 @@ def test_late_monthly_submissions_of_communes() -> None:
     province = find_unit("25", D(2025, 8, 1))
     communes = list(Unit.objects.current().filter(parent=province).order_by("code"))
     on_time = put(indicator, communes[0], "202509", 1.0, status=ValueStatus.SUBMITTED)
-    DataValue.objects.filter(pk=on_time.pk).update(
-        created_at=at(2025, 10, 3, 8, 0)
-    )
+    DataValue.objects.filter(pk=on_time.pk).update(created_at=at(2025, 10, 3, 8, 0))
     late_row = put(indicator, communes[1], "202509", 1.0, status=ValueStatus.SUBMITTED)
-    DataValue.objects.filter(pk=late_row.pk).update(
-        created_at=at(2025, 10, 6, 8, 0)
-    )
+    DataValue.objects.filter(pk=late_row.pk).update(created_at=at(2025, 10, 6, 8, 0))
     now = at(2025, 10, 7, 9, 0)
     late = freshness.late_submissions(province, now)
     assert len(late) == len(communes) - 1
@@ -219,3 +215,13 @@ def test_derived_per_capita_and_growth() -> None:
     assert derived.evaluate(per_capita, vinh_phuc(), "2016") == pytest.approx(108.0 / 1066.0 * 1000)
     assert derived.evaluate(growth, vinh_phuc(), "2016") == pytest.approx(108.0)
     assert derived.evaluate(growth, vinh_phuc(), "2015") is None
+
+
+def test_messages_write_numbers_the_vietnamese_way() -> None:
+    population = make("T.POP4", max_growth_percent=5)
+    put(population, vinh_phuc(), "2007", 1174.1)
+    row = put(population, vinh_phuc(), "2008", 993.8)
+    with translation.override("vi"):
+        [violation] = validate([row])
+    assert "-15,4%" in violation.message
+    assert "1.174,1" in violation.message

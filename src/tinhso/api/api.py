@@ -247,7 +247,10 @@ def units_geojson(
     summary="One administrative unit with its predecessors and successors",
 )
 def unit_detail(request: HttpRequest, code: str, date: str | None = None) -> dict[str, Any]:
-    unit = unit_service.find_unit(code, parse_date(date) if date else None)
+    on_date = parse_date(date) if date else None
+    unit = unit_service.find_unit(code, on_date)
+    # Children are counted on the date asked for, or on the unit's last day when it has ended.
+    children_date = on_date or unit.valid_to or timezone.localdate()
     return {
         **unit_dict(unit),
         "predecessors": [
@@ -255,7 +258,7 @@ def unit_detail(request: HttpRequest, code: str, date: str | None = None) -> dic
         ],
         "successors": [link_dict(link, link.successor) for link in unit_service.successors(unit)],
         "has_boundary": hasattr(unit, "boundary"),
-        "children_count": unit.children.count(),
+        "children_count": Unit.objects.valid_on(children_date).filter(parent=unit).count(),
     }
 
 

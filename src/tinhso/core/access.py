@@ -67,7 +67,9 @@ def policy(rule: Policy, *, otp_exempt: bool = False) -> Callable[[ViewFunc], Vi
 
 def needs_second_factor(user: User) -> bool:
     """True while a user who must pass TOTP has not: administrators, and anyone who enrolled."""
-    if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]
+    # Right after login() the user has not passed the OTP middleware yet and lacks is_verified.
+    is_verified = getattr(user, "is_verified", None)
+    if not user.is_authenticated or (is_verified is not None and is_verified()):
         return False
     if user.is_administrator:
         return True

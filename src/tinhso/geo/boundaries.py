@@ -180,7 +180,7 @@ def _read_features(path: Path, options: BoundaryImportOptions, report: ImportRep
                 "File %(name)s has the extension %(suffix)s; boundaries are read from GeoJSON, "
                 "zipped Shapefile (.zip) or GeoPackage (.gpkg)."
             )
-            % {"name": path.name, "suffix": path.suffix or "(none)"},
+            % {"name": path.name, "suffix": path.suffix or _("(none)")},
             "unsupported_format",
         )
     try:
@@ -302,6 +302,11 @@ def _choose_crs(
     )
 
 
+def _feature_label(position: str) -> str:
+    """The translated name of a feature position such as "feature 12"."""
+    return _("Feature %(index)s") % {"index": position.rsplit(" ", 1)[-1]}
+
+
 def _is_lonlat(bounds: tuple[float, ...]) -> bool:
     min_x, min_y, max_x, max_y = bounds
     return min_x >= -180 and max_x <= 180 and min_y >= -90 and max_y <= 90
@@ -324,7 +329,7 @@ def _match_unit(
                 position,
                 "missing_code",
                 _("%(position)s has no unit code; fill in the code field.")
-                % {"position": position.capitalize()},
+                % {"position": _feature_label(position)},
                 field="code",
             )
         )
@@ -352,7 +357,7 @@ def _match_unit(
                     "of that period first."
                 )
                 % {
-                    "position": position.capitalize(),
+                    "position": _feature_label(position),
                     "level": UnitLevel(level).label,
                     "code": code,
                 },
@@ -371,7 +376,7 @@ def _usable_polygon(
                 position,
                 "missing_geometry",
                 _("%(position)s (code %(code)s) has no geometry.")
-                % {"position": position.capitalize(), "code": code},
+                % {"position": _feature_label(position), "code": code},
                 field="geometry",
             )
         )
@@ -384,7 +389,7 @@ def _usable_polygon(
                 _(
                     "%(position)s (code %(code)s) is a %(type)s; a boundary must be a polygon or multipolygon."
                 )
-                % {"position": position.capitalize(), "code": code, "type": geometry.geom_type},
+                % {"position": _feature_label(position), "code": code, "type": geometry.geom_type},
                 field="geometry",
             )
         )
@@ -403,7 +408,7 @@ def _usable_polygon(
                     "%(position)s (code %(code)s) has an invalid geometry that cannot be repaired safely "
                     "(%(reason)s). Fix it in a GIS editor and import again."
                 )
-                % {"position": position.capitalize(), "code": code, "reason": reason},
+                % {"position": _feature_label(position), "code": code, "reason": reason},
                 field="geometry",
             )
         )
@@ -413,7 +418,7 @@ def _usable_polygon(
             position,
             "repaired_geometry",
             _("%(position)s (code %(code)s) had an invalid geometry (%(reason)s); it was repaired.")
-            % {"position": position.capitalize(), "code": code, "reason": reason},
+            % {"position": _feature_label(position), "code": code, "reason": reason},
             field="geometry",
             fatal=False,
         )

@@ -43,6 +43,11 @@ class ImportReport:
         return [problem for problem in self.problems if problem.fatal]
 
     @property
+    def rejected_rows(self) -> int:
+        """Rows rejected, each counted once however many problems it has."""
+        return len({problem.position for problem in self.rejected})
+
+    @property
     def warnings(self) -> list[RowProblem]:
         return [problem for problem in self.problems if not problem.fatal]
 
@@ -89,7 +94,7 @@ def finish_batch(
     )
     batch.rows_total = report.rows_total
     batch.rows_accepted = report.rows_accepted
-    batch.rows_rejected = len(report.rejected)
+    batch.rows_rejected = report.rejected_rows
     batch.status = BatchStatus.FAILED if file_error else report.status
     batch.summary = {**report.summary, "warnings": [vars(w) for w in report.warnings][:500]}
     batch.message = message
@@ -101,6 +106,6 @@ def finish_batch(
         batch.pk,
         report.rows_total,
         report.rows_accepted,
-        len(report.rejected),
+        report.rejected_rows,
     )
     return batch

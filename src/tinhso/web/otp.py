@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import math
 
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -43,6 +45,20 @@ def base32_secret(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
 
 
+def seconds_until_allowed(user: User) -> int:
+    """Seconds the user must wait before the next code is checked; 0 when it is checked now.
+
+    django-otp doubles the wait after each wrong code (1 s, 2 s, 4 s, ...), and during the
+    wait even the right code is refused, so the form says so instead of calling it wrong.
+    """
+    device = confirmed_device(user) or pending_device(user)
+    allowed, details = device.verify_is_allowed()
+    if allowed or not details or details.get("locked_until") is None:
+        return 0
+    remaining = (details["locked_until"] - timezone.now()).total_seconds()
+    return max(1, math.ceil(remaining))
+
+
 def verify(request: object, user: User, token: str) -> bool:
     """Check ``token`` against the user's confirmed device, or confirm the pending one."""
     token = token.strip().replace(" ", "")
@@ -52,7 +68,7 @@ def verify(request: object, user: User, token: str) -> bool:
     enrolling = confirmed is None
     device = pending_device(user) if confirmed is None else confirmed
     if not device.verify_token(token):
-        logger.info("Wrong TOTP token for user id %s", user.pk)
+        logger.info("Wrong or throttled TOTP token for user id %s", user.pk)
         return False
     with transaction.atomic():
         if enrolling:

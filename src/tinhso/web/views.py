@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any
 
@@ -14,16 +15,19 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
+from django_otp.middleware import is_verified as otp_is_verified
 
 from tinhso.core.access import PUBLIC, STAFF, needs_second_factor, policy
 from tinhso.core.errors import UnknownUnitError
 from tinhso.core.models import Unit
 from tinhso.core.services import units as unit_service
+from tinhso.text import fold
 from tinhso.web import otp
 from tinhso.web.forms import OtpTokenForm
 
@@ -66,13 +70,28 @@ def unit_search(request: HttpRequest) -> HttpResponse:
         on_date = timezone.localdate()
     results: list[Unit] = []
     if len(query) >= 2:
-        results = list(
-            Unit.objects.valid_on(on_date)
-            .search(query)
-            .select_related("parent")
-            .order_by("level", "name")[:SEARCH_RESULT_LIMIT]
-        )
+        matches = Unit.objects.valid_on(on_date).search(query)
+        # Rank every match before cutting to the limit: the search also matches parts of
+        # words ("yen" in "huyen"), so ordering by level and name alone could push the unit
+        # the user typed past the limit.
+        words = fold(query).split()
+        candidates = list(matches.values_list("pk", "search_name", "level", "name"))
+        candidates.sort(key=lambda row: search_rank(words, row[1], row[2], row[3]))
+        best = [row[0] for row in candidates[:SEARCH_RESULT_LIMIT]]
+        units = Unit.objects.filter(pk__in=best).select_related("parent").in_bulk()
+        results = [units[pk] for pk in best]
     return render(request, "web/_unit_search_results.html", {"query": query, "results": results})
+
+
+def search_rank(
+    words: list[str], search_name: str, level: int, name: str
+) -> tuple[bool, bool, int, str]:
+    """Sort key of a search match for the folded query ``words``: the query as a phrase
+    first, then as whole words, then provinces before districts before communes, then name."""
+    padded_name = f" {search_name} "
+    is_phrase = f" {' '.join(words)} " in padded_name
+    has_whole_words = all(f" {word} " in padded_name for word in words)
+    return (not is_phrase, not has_whole_words, level, name)
 
 
 @policy(PUBLIC)
@@ -103,10 +122,18 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_success_url(self) -> str:
-        if needs_second_factor(self.request.user):  # type: ignore[arg-type]
+        user = self.request.user
+        if not hasattr(user, "is_verified"):
+            # auth.login() has just replaced request.user with the form's user, which
+            # OTPMiddleware never wrapped. Give it the same fields: a password alone
+            # verifies no OTP device.
+            user.otp_device = None  # type: ignore[union-attr]
+            user.is_verified = functools.partial(otp_is_verified, user)  # type: ignore[union-attr]
+        if needs_second_factor(user):  # type: ignore[arg-type]
             next_url = self.get_redirect_url()
-            url = "/otp/"
-            return f"{url}?next={next_url}" if next_url else url
+            url = reverse("web:otp")
+            # Encoded, so that a next URL with its own query string arrives whole.
+            return f"{url}?{urlencode({'next': next_url})}" if next_url else url
         return super().get_success_url()
 
 
@@ -135,11 +162,21 @@ def otp_view(request: HttpRequest) -> HttpResponse:
     device = otp.confirmed_device(user)  # type: ignore[arg-type]
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if otp.verify(request, user, form.cleaned_data["token"]):  # type: ignore[arg-type]
+        wait = otp.seconds_until_allowed(user)  # type: ignore[arg-type]
+        if wait:
+            form.add_error(
+                "token",
+                _(
+                    "Too many wrong codes. Wait %(seconds)s seconds, then enter the code your app shows."
+                )
+                % {"seconds": wait},
+            )
+        elif otp.verify(request, user, form.cleaned_data["token"]):  # type: ignore[arg-type]
             return redirect(next_url or "web:home")
-        form.add_error(
-            "token", _("The code is wrong or has expired. Enter the code your app shows now.")
-        )
+        else:
+            form.add_error(
+                "token", _("The code is wrong or has expired. Enter the code your app shows now.")
+            )
 
     context: dict[str, Any] = {"form": form, "next": next_url, "enrolling": device is None}
     if device is None:

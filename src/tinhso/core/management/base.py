@@ -52,7 +52,7 @@ class PlatformCommand(BaseCommand):
                 "kind": report.kind,
                 "total": report.rows_total,
                 "accepted": report.rows_accepted,
-                "rejected": len(report.rejected),
+                "rejected": report.rejected_rows,
                 "warnings": len(report.warnings),
                 "batch": report.batch_id,
             }

@@ -10,11 +10,12 @@ one transaction, and bad rows go to quarantine with the reason.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tinhso.core.errors import ImportFileError
@@ -203,7 +204,7 @@ def _check_rows(
                 "old_ward_name",
                 "invalid_name",
                 _(
-                    "Row %(row)s: the commune name %(name)r does not start with Xã, Phường or Thị trấn."
+                    "Row %(row)s: the commune name %(name)r does not start with Xã, Phường, Thị trấn or Đặc khu."
                 )
                 % {"row": line, "name": row["old_ward_name"]},
             )
@@ -213,7 +214,10 @@ def _check_rows(
             problem(
                 "is_partly_merged",
                 "invalid_value",
-                _("Row %(row)s, column is_partly_merged: %(value)r is neither True nor False.")
+                _(
+                    "Row %(row)s, column is_partly_merged: %(value)r is neither True nor False "
+                    "(1/0, yes/no, có/không and an empty cell for False are accepted too)."
+                )
                 % {"row": line, "value": row["is_partly_merged"]},
             )
 
@@ -308,14 +312,25 @@ def _write_rows(rows: list[ConversionRow], report: ImportReport) -> dict[str, in
             counts["communes_created" if created else "communes_existing"] += 1
             _warn_name(report, row.line, ward, row.ward_name)
 
-    successors_per_old = Counter(row.ward_code for row in rows)
-    predecessors_per_new = Counter(row.new_ward.code for row in rows)
+    # Links already stored count too, so importing part of a table keeps a merge a merge.
+    successors_of: dict[int, set[int]] = defaultdict(set)
+    predecessors_of: dict[int, set[int]] = defaultdict(set)
+    stored = UnitLink.objects.filter(
+        Q(predecessor__in=list(wards.values())) | Q(successor__in={row.new_ward.pk for row in rows})
+    ).values_list("predecessor_id", "successor_id")
+    for predecessor_id, successor_id in stored:
+        successors_of[predecessor_id].add(successor_id)
+        predecessors_of[successor_id].add(predecessor_id)
+    for row in rows:
+        successors_of[wards[row.ward_code].pk].add(row.new_ward.pk)
+        predecessors_of[row.new_ward.pk].add(wards[row.ward_code].pk)
+
     for row in rows:
         ward = wards[row.ward_code]
         kind = link_kind(
             partly=row.partly,
-            successors=successors_per_old[row.ward_code],
-            predecessors=predecessors_per_new[row.new_ward.code],
+            successors=len(successors_of[ward.pk]),
+            predecessors=len(predecessors_of[row.new_ward.pk]),
             renamed=ward.name != row.new_ward.name,
         )
         link, created = UnitLink.objects.get_or_create(
@@ -336,8 +351,8 @@ def _write_rows(rows: list[ConversionRow], report: ImportReport) -> dict[str, in
         counts["links_created" if created else "links_existing"] += 1
         report.rows_accepted += 1
 
-    counts["new_communes"] = len(predecessors_per_new)
-    counts["old_communes"] = len(successors_per_old)
+    counts["new_communes"] = len({row.new_ward.code for row in rows})
+    counts["old_communes"] = len({row.ward_code for row in rows})
     return dict(counts)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, resources
@@ -137,6 +138,8 @@ def load_reference_units() -> ReferenceLoadResult:
             link for link in links if (link.predecessor_id, link.successor_id) not in known_pairs
         ]
         UnitLink.objects.bulk_create(new_links, batch_size=2000)
+        if created:
+            drop_misplaced_centres()
 
         if created or new_links:
             audit.record(
@@ -277,6 +280,63 @@ def _legacy_communes(rows: list[dict[str, Any]], source: str) -> Iterator[Pendin
             ),
             (row["districtCode"].zfill(3), UnitLevel.DISTRICT, False),
         )
+
+
+# Degrees (about 55 km) between a commune's centre and the places it should be near.
+MISPLACED_CENTRE_DEGREES = 0.5
+
+
+def drop_misplaced_centres() -> list[str]:
+    """Clear the centres of old communes that the package placed in the wrong area.
+
+    A centre is misplaced when it is far both from the median centre of the commune's
+    district and from every commune that succeeded it; Xã Lương Điền of Vĩnh Tường, placed
+    in Hải Dương, is one. An island far from its district stays, because its successor is
+    the same island. Returns the codes cleared.
+    """
+    communes = [
+        (pk, code, district_id, (lon, lat))
+        for pk, code, district_id, lon, lat in Unit.objects.filter(
+            level=UnitLevel.COMMUNE, valid_to=DAY_BEFORE_REFORM
+        ).values_list("id", "code", "parent_id", "centroid_lon", "centroid_lat")
+        if lon is not None and lat is not None
+    ]
+    by_district: dict[int, list[tuple[float, float]]] = {}
+    for _pk, _code, district_id, point in communes:
+        by_district.setdefault(district_id, []).append(point)
+    medians = {
+        district_id: (
+            statistics.median(p[0] for p in points),
+            statistics.median(p[1] for p in points),
+        )
+        for district_id, points in by_district.items()
+    }
+    successors: dict[int, list[tuple[float, float]]] = {}
+    for predecessor_id, lon, lat in UnitLink.objects.filter(
+        predecessor__level=UnitLevel.COMMUNE, successor__centroid_lon__isnull=False
+    ).values_list("predecessor_id", "successor__centroid_lon", "successor__centroid_lat"):
+        if lon is not None and lat is not None:
+            successors.setdefault(predecessor_id, []).append((lon, lat))
+
+    def far(point: tuple[float, float], other: tuple[float, float]) -> bool:
+        return max(abs(point[0] - other[0]), abs(point[1] - other[1])) > MISPLACED_CENTRE_DEGREES
+
+    misplaced = [
+        (pk, code)
+        for pk, code, district_id, point in communes
+        if far(point, medians[district_id])
+        and all(far(point, other) for other in successors.get(pk, []))
+    ]
+    Unit.objects.filter(pk__in=[pk for pk, _code in misplaced]).update(
+        centroid_lon=None, centroid_lat=None
+    )
+    if misplaced:
+        logger.warning(
+            "Reference data: cleared the misplaced centres of %s old communes: %s",
+            len(misplaced),
+            ", ".join(code for _pk, code in misplaced),
+        )
+    return [code for _pk, code in misplaced]
 
 
 def _reference_links(

@@ -50,10 +50,12 @@ def push_values(
             continue
         try:
             period = periods.parse(pushed.period)
-        except periods.InvalidPeriodError as error:
-            rejected.append(
-                _rejection(index, "invalid_period", "period", _("%(error)s") % {"error": error})
-            )
+        except periods.InvalidPeriodError:
+            message = _(
+                "Value %(index)s: %(period)r is not a period code. Write it as 2025 (year), 2025Q1, "
+                "202501 (month), 20250105 (day) or 2025R07 (reporting month)."
+            ) % {"index": index, "period": pushed.period}
+            rejected.append(_rejection(index, "invalid_period", "period", message))
             continue
         cache_key = (pushed.unit, period.code)
         if cache_key not in unit_cache:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Sum
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from tinhso.core.models import Unit, UnitLevel
@@ -45,6 +46,18 @@ def validate(values: Iterable[DataValue]) -> list[Violation]:
     return found
 
 
+def localized(number: float, decimals: int | None = None) -> str:
+    """``number`` as the reader's language writes it: 1.174,1 in Vietnamese, 1,174.1 in English."""
+    if decimals is None:
+        decimals = (
+            0 if float(number).is_integer() else min(len(repr(float(number)).split(".")[1]), 6)
+        )
+    # number_format cuts digits instead of rounding them, so round first.
+    return formats.number_format(
+        round(number, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True
+    )
+
+
 def _value_rules(value: DataValue) -> list[Violation]:
     indicator = value.indicator
     number = value.value
@@ -55,16 +68,16 @@ def _value_rules(value: DataValue) -> list[Violation]:
         "indicator": indicator.code,
         "unit": value.unit.name,
         "period": value.period,
-        "value": number,
+        "value": localized(number),
     }
     if indicator.min_value is not None and number < indicator.min_value:
         found.append(Violation("range", value, _(
             "%(indicator)s of %(unit)s in %(period)s is %(value)s, below the plausible minimum %(limit)s."
-        ) % {**params, "limit": indicator.min_value}))  # fmt: skip
+        ) % {**params, "limit": localized(indicator.min_value)}))  # fmt: skip
     if indicator.max_value is not None and number > indicator.max_value:
         found.append(Violation("range", value, _(
             "%(indicator)s of %(unit)s in %(period)s is %(value)s, above the plausible maximum %(limit)s."
-        ) % {**params, "limit": indicator.max_value}))  # fmt: skip
+        ) % {**params, "limit": localized(indicator.max_value)}))  # fmt: skip
     if indicator.value_type == ValueType.PERCENT and not 0 <= number <= 100:
         found.append(Violation("percent", value, _(
             "%(indicator)s of %(unit)s in %(period)s is %(value)s, but a percentage lies between 0 and 100."
@@ -98,17 +111,17 @@ def _growth_rule(value: DataValue) -> list[Violation]:
         return []
 
     message = _(
-        "%(indicator)s of %(unit)s changed by %(change)+.1f%% from %(previous_period)s (%(previous)s) "
+        "%(indicator)s of %(unit)s changed by %(change)s%% from %(previous_period)s (%(previous)s) "
         "to %(period)s (%(value)s), more than the plausible %(limit)s%%."
     ) % {
         "indicator": indicator.code,
         "unit": value.unit.name,
-        "change": change,
+        "change": ("+" if change > 0 else "") + localized(change, 1),
         "previous_period": previous_period.code,
-        "previous": previous,
+        "previous": localized(previous),
         "period": value.period,
-        "value": value.value,
-        "limit": indicator.max_growth_percent,
+        "value": localized(value.value),
+        "limit": localized(indicator.max_growth_percent),
     }
     explanation = _boundary_explanation(
         value.unit, previous_period.end, periods.parse(value.period).end
@@ -158,4 +171,4 @@ def _commune_sum_rule(value: DataValue) -> list[Violation]:
     return [Violation("commune_sum", value, _(
         "The communes of %(unit)s add up to %(total)s for %(indicator)s in %(period)s, more than the "
         "province's %(value)s."
-    ) % {"unit": value.unit.name, "total": total, "indicator": indicator.code, "period": value.period, "value": value.value})]  # fmt: skip
+    ) % {"unit": value.unit.name, "total": localized(total), "indicator": indicator.code, "period": value.period, "value": localized(value.value)})]  # fmt: skip

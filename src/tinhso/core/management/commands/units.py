@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.core.errors import ImportFileError
 from tinhso.core.management.base import PlatformCommand
+from tinhso.core.models import UnitLink
 from tinhso.core.services import units as unit_service
 from tinhso.core.services.conversion import import_conversion
 from tinhso.core.services.history import apply_transfers
@@ -73,12 +74,15 @@ class Command(PlatformCommand):
             f"{unit.code} {unit.name} [{unit.get_type_display()}] {valid_from} – {valid_to}"
         )
         for link in unit_service.predecessors(unit):
-            partly = " (partly)" if link.partly else ""
             self.stdout.write(
-                f"  ← {link.predecessor.code} {link.predecessor.name} {link.kind}{partly}"
+                f"  ← {link.predecessor.code} {link.predecessor.name} {self._describe(link)}"
             )
         for link in unit_service.successors(unit):
-            partly = " (partly)" if link.partly else ""
             self.stdout.write(
-                f"  → {link.successor.code} {link.successor.name} {link.kind}{partly}"
+                f"  → {link.successor.code} {link.successor.name} {self._describe(link)}"
             )
+
+    @staticmethod
+    def _describe(link: UnitLink) -> str:
+        kind = str(link.get_kind_display())
+        return _("%(kind)s (partly)") % {"kind": kind} if link.partly else kind
