@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ioc', '0001_initial'),
+        ("ioc", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='indicator',
-            name='reporting_level',
-            field=models.PositiveSmallIntegerField(choices=[(0, 'country'), (1, 'province level'), (2, 'district level'), (3, 'commune level')], default=1, help_text='Which units submit values: the province itself, or each commune.', verbose_name='reporting level'),
+            model_name="indicator",
+            name="reporting_level",
+            field=models.PositiveSmallIntegerField(
+                choices=[
+                    (0, "country"),
+                    (1, "province level"),
+                    (2, "district level"),
+                    (3, "commune level"),
+                ],
+                default=1,
+                help_text="Which units submit values: the province itself, or each commune.",
+                verbose_name="reporting level",
+            ),
         ),
     ]
