@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from shapely.geometry import MultiPolygon, Polygon
 
 from tests.accounts import (
@@ -41,6 +42,9 @@ from tinhso.core.models import AuditAction, Role, Unit, User
 from tinhso.geo.models import Boundary
 from tinhso.geo.storage import set_geometry
 from tinhso.ingest.models import ImportBatch, QuarantineRecord
+from tinhso.ioc.models import Event, Indicator, IndicatorGroup, Target
+from tinhso.ioc.periods import parse as parse_period
+from tinhso.ioc.services.values import IncomingValue, store_values
 
 # Outcomes of a GET, as ``outcome()`` writes them.
 OK = "200"
@@ -122,7 +126,7 @@ EXPECTED: dict[str, Expect] = {
     "admin/autocomplete/": admin_page(DENIED),  # without its query parameters
     "admin/jsi18n/": admin_page(),
     "admin/r/<path:content_type_id>/<path:object_id>/": admin_page(NOT_FOUND),  # no public URL
-    "admin/^(?P<app_label>auth|otp_totp|axes|core|ingest|geo|api)/$": admin_page(),
+    "admin/^(?P<app_label>auth|otp_totp|axes|core|ingest|geo|api|ioc)/$": admin_page(),
     "admin/(?P<url>.*)$": admin_page(NOT_FOUND),
     "admin/auth/group/": admin_page(),
     "admin/auth/group/add/": admin_page(),
@@ -208,6 +212,37 @@ EXPECTED: dict[str, Expect] = {
     "admin/geo/boundary/<path:object_id>/change/": admin_page(),
     "admin/geo/boundary/<path:object_id>/history/": admin_page(),
     "admin/geo/boundary/<path:object_id>/delete/": admin_page(),
+    "admin/ioc/indicatorgroup/": admin_page(),
+    "admin/ioc/indicatorgroup/add/": admin_page(),
+    "admin/ioc/indicatorgroup/<path:object_id>/": admin_page(CHANGE_PAGE),
+    "admin/ioc/indicatorgroup/<path:object_id>/change/": admin_page(),
+    "admin/ioc/indicatorgroup/<path:object_id>/history/": admin_page(),
+    "admin/ioc/indicatorgroup/<path:object_id>/delete/": admin_page(),
+    "admin/ioc/indicator/": admin_page(),
+    "admin/ioc/indicator/add/": admin_page(),
+    "admin/ioc/indicator/<path:object_id>/": admin_page(CHANGE_PAGE),
+    "admin/ioc/indicator/<path:object_id>/change/": admin_page(),
+    "admin/ioc/indicator/<path:object_id>/history/": admin_page(),
+    "admin/ioc/indicator/<path:object_id>/delete/": admin_page(),
+    "admin/ioc/target/": admin_page(),
+    "admin/ioc/target/add/": admin_page(),
+    "admin/ioc/target/<path:object_id>/": admin_page(CHANGE_PAGE),
+    "admin/ioc/target/<path:object_id>/change/": admin_page(),
+    "admin/ioc/target/<path:object_id>/history/": admin_page(),
+    "admin/ioc/target/<path:object_id>/delete/": admin_page(),
+    # Values and events change only through imports, the API and MQTT, which keep versions.
+    "admin/ioc/datavalue/": admin_page(),
+    "admin/ioc/datavalue/add/": admin_page(DENIED),
+    "admin/ioc/datavalue/<path:object_id>/": admin_page(CHANGE_PAGE),
+    "admin/ioc/datavalue/<path:object_id>/change/": admin_page(),
+    "admin/ioc/datavalue/<path:object_id>/history/": admin_page(),
+    "admin/ioc/datavalue/<path:object_id>/delete/": admin_page(DENIED),
+    "admin/ioc/event/": admin_page(),
+    "admin/ioc/event/add/": admin_page(DENIED),
+    "admin/ioc/event/<path:object_id>/": admin_page(CHANGE_PAGE),
+    "admin/ioc/event/<path:object_id>/change/": admin_page(),
+    "admin/ioc/event/<path:object_id>/history/": admin_page(),
+    "admin/ioc/event/<path:object_id>/delete/": admin_page(DENIED),
     # Keys are issued on the command line and revoked here, never added or deleted.
     "admin/api/apikey/": admin_page(),
     "admin/api/apikey/add/": admin_page(DENIED),
@@ -297,6 +332,22 @@ def world(make_user: Callable[..., Any]) -> dict[str, Any]:
     AccessAttempt.objects.create(username="x", ip_address="127.0.0.1", failures_since_start=1)
     AccessLog.objects.create(username="x", ip_address="127.0.0.1")
     AccessFailureLog.objects.create(username="x", ip_address="127.0.0.1")
+    group = IndicatorGroup.objects.create(code="ktxh", name="Kinh tế - xã hội")
+    indicator = Indicator.objects.create(code="DS_TB", name="Dân số trung bình", group=group)
+    Target.objects.create(indicator=indicator, unit=vinh_yen, year=2025, value=1.0)
+    store_values(
+        [
+            IncomingValue(
+                indicator_id=indicator.pk,
+                unit_id=vinh_yen.pk,
+                period=parse_period("2025"),
+                value=1.0,
+            )
+        ]
+    )
+    Event.objects.create(
+        event_type="sensor", occurred_at=timezone.now(), payload={}, message_id="m-1"
+    )
     device = login_verified(Client(), users[ADMIN])
 
     return {
