@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ def test_healthz_reports_database_and_migrations(client: Client) -> None:
 
     assert response.status_code == 200
     assert state["status"] == "ok"
-    assert state["database"] == {"vendor": "sqlite", "status": "ok"}
+    assert state["database"] == {"vendor": connection.vendor, "status": "ok"}
     assert state["migrations"]["pending"] == []
     assert state["migrations"]["applied"] > 0
 
