@@ -1,4 +1,4 @@
-"""Which submissions are late, and by how much.
+"""Late submissions of indicator values, and how late they are.
 
 An indicator with a deadline is due for the last period that has closed: a monthly value by
 day ``deadline_day`` of the next month, a daily value by ``deadline_time`` of the same
@@ -31,7 +31,7 @@ class LateSubmission:
 
 
 def due_period(indicator: Indicator, now: dt.datetime) -> tuple[periods.Period, dt.datetime] | None:
-    """The most recent period of ``indicator`` whose deadline has passed, and that deadline."""
+    """Return the most recent period of ``indicator`` whose deadline has passed, with that deadline."""
     local = timezone.localtime(now)
     period_type = PeriodType(indicator.periodicity)
     if period_type is PeriodType.DAY:
@@ -66,7 +66,7 @@ def due_period(indicator: Indicator, now: dt.datetime) -> tuple[periods.Period, 
 
 
 def late_submissions(province: Unit, now: dt.datetime | None = None) -> list[LateSubmission]:
-    """Every unit of ``province`` that has not submitted an indicator's due value in time."""
+    """List the units of ``province`` that did not submit an indicator's due value in time."""
     now = now or timezone.now()
     late: list[LateSubmission] = []
     for indicator in Indicator.objects.filter(

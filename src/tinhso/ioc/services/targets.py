@@ -26,7 +26,7 @@ class TargetStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Progress:
-    """Where an indicator stands against its target on ``as_of``, with the reason in words."""
+    """The position of an indicator against its target on ``as_of``, with the reason in words."""
 
     status: TargetStatus
     target: float | None

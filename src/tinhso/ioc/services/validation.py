@@ -37,7 +37,7 @@ class Violation:
 
 
 def validate(values: Iterable[DataValue]) -> list[Violation]:
-    """Every violation of the rules by ``values`` (with indicator and unit loaded)."""
+    """Return every rule that ``values`` break; each value needs its indicator and unit loaded."""
     found: list[Violation] = []
     for value in values:
         found.extend(_value_rules(value))
