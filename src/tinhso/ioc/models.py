@@ -180,11 +180,22 @@ class DataValue(models.Model):
     Every correction is kept in :class:`DataValueVersion`; ``version`` counts them.
     """
 
+    # The unique constraint and Meta.indexes lead with indicator and unit, and imports leave
+    # the key and user columns empty, so single-column foreign-key indexes would only slow
+    # down bulk writes.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="values", verbose_name=_("indicator")
+        Indicator,
+        on_delete=models.PROTECT,
+        related_name="values",
+        verbose_name=_("indicator"),
+        db_index=False,
     )
     unit = models.ForeignKey(
-        "core.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+        "core.Unit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("unit"),
+        db_index=False,
     )
     period = models.CharField(_("period"), max_length=16)
     period_type = models.CharField(_("period type"), max_length=24, choices=PERIOD_TYPE_CHOICES)
@@ -207,7 +218,12 @@ class DataValue(models.Model):
     )
     row = models.PositiveIntegerField(_("row"), null=True, blank=True)
     api_key = models.ForeignKey(
-        "api.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "api.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     topic = models.CharField(_("MQTT topic"), max_length=300, blank=True)
     entered_by = models.ForeignKey(
@@ -217,6 +233,7 @@ class DataValue(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("entered by"),
+        db_index=False,
     )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -225,6 +242,7 @@ class DataValue(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("approved by"),
+        db_index=False,
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
