@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("ioc/", include("tinhso.ioc.urls")),
     path("", include("tinhso.web.urls")),
 ]
 

@@ -206,15 +206,42 @@ def test_missing_columns_name_the_fix(tmp_path: Path) -> None:
     assert ImportBatch.objects.get(source_name=str(path)).status == BatchStatus.FAILED
 
 
-def test_wrong_encoding_names_line_and_fix(tmp_path: Path) -> None:
+def test_windows_1258_file_is_converted(tmp_path: Path) -> None:
     path = tmp_path / "cp1258.csv"
     text = ",".join(COLUMNS) + "\n" + ",".join(GOOD_ROW[c] for c in COLUMNS) + "\n"
-    path.write_bytes(text.encode("cp1258", errors="replace"))
+    path.write_bytes(_cp1258(text))
+    report = import_conversion(path)
+    assert report.rows_accepted == 1
+    assert report.warnings == []
+
+
+def test_undecodable_column_names_column_and_fix(tmp_path: Path) -> None:
+    path = tmp_path / "garbled.csv"
+    header = ",".join(COLUMNS).encode()
+    row = (
+        ",".join(GOOD_ROW[c] for c in COLUMNS)
+        .encode()
+        .replace("Phường Tích Sơn".encode(), bytes(range(0x80, 0xA0)))
+    )
+    path.write_bytes(header + b"\n" + row + b"\n")
     with pytest.raises(ImportFileError) as raised:
         import_conversion(path)
     assert raised.value.code == "wrong_encoding"
-    assert "line 2" in raised.value.message
+    assert "old_ward_name" in raised.value.message
     assert "CSV UTF-8" in raised.value.message
+
+
+def _cp1258(text: str) -> bytes:
+    """Windows-1258 keeps tone marks apart from the letters they sit on."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    pieces = []
+    for letter in text:
+        parts = unicodedata.normalize("NFD", letter)
+        base = unicodedata.normalize("NFC", "".join(ch for ch in parts if ch not in tones))
+        pieces.append(base + "".join(ch for ch in parts if ch in tones))
+    return "".join(pieces).encode("cp1258")
 
 
 def test_xlsx_is_read(tmp_path: Path) -> None:

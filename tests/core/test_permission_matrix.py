@@ -41,7 +41,7 @@ from tinhso.core import audit
 from tinhso.core.models import AuditAction, Role, Unit, User
 from tinhso.geo.models import Boundary
 from tinhso.geo.storage import set_geometry
-from tinhso.ingest.models import ImportBatch, QuarantineRecord
+from tinhso.ingest.models import ImportBatch, ImportJob, QuarantineRecord
 from tinhso.ioc.models import Event, Indicator, IndicatorGroup, Target
 from tinhso.ioc.periods import parse as parse_period
 from tinhso.ioc.services.values import IncomingValue, store_values
@@ -78,6 +78,19 @@ def for_everyone(result: str) -> Expect:
     return expect(anonymous=result, staff=result, admin_without_otp=result, admin=result)
 
 
+def data_entry(*, officer: str, others: str, admin: str = OK) -> Expect:
+    """Pages of the roles that enter data (department, commune, leader) and administrators.
+
+    ``officer`` is what the department officer who owns the objects gets, ``others`` what
+    the other data-entry roles get; police and security analysts are denied.
+    """
+    result = expect(anonymous=LOGIN, staff=DENIED, admin_without_otp=OTP, admin=admin)
+    result.by_role[Role.DEPARTMENT_OFFICER.value] = officer
+    result.by_role[Role.COMMUNE_OFFICER.value] = others
+    result.by_role[Role.PROVINCIAL_LEADER.value] = others
+    return result
+
+
 # Public pages: an administrator who has not passed TOTP is sent to finish it first.
 PUBLIC_PAGE = expect(anonymous=OK, staff=OK, admin_without_otp=OTP, admin=OK)
 
@@ -98,6 +111,16 @@ EXPECTED: dict[str, Expect] = {
     "otp/": expect(anonymous=LOGIN, staff=OK, admin_without_otp=OK, admin=HOME),
     # A GET changes nothing and goes back to the page it came from.
     "i18n/setlang/": for_everyone(HOME),
+    # --- IOC pages
+    "ioc/": expect(anonymous=LOGIN, staff=OK, admin_without_otp=OTP, admin=OK),
+    "ioc/import/": data_entry(officer=OK, others=OK),
+    # A job belongs to the officer who uploaded the file; others see no such job.
+    "ioc/import/<int:job_id>/preview/": data_entry(officer=OK, others=NOT_FOUND),
+    "ioc/import/<int:job_id>/": data_entry(officer=OK, others=NOT_FOUND),
+    "ioc/import/<int:job_id>/confirm/": data_entry(
+        officer=NOT_ALLOWED, others=NOT_ALLOWED, admin=NOT_ALLOWED
+    ),
+    "ioc/templates/<slug:group_code>.xlsx": data_entry(officer=OK, others=OK),
     # --- API: public reference data, no key and no session needed
     "api/v1/": for_everyone(OK),
     "api/v1/openapi.json": for_everyone(OK),
@@ -348,12 +371,20 @@ def world(make_user: Callable[..., Any]) -> dict[str, Any]:
     Event.objects.create(
         event_type="sensor", occurred_at=timezone.now(), payload={}, message_id="m-1"
     )
+    job = ImportJob.objects.create(
+        kind="ioc.values",
+        file_name="a.csv",
+        stored_path="/nonexistent/a.csv",
+        created_by=users[Role.DEPARTMENT_OFFICER],
+    )
     device = login_verified(Client(), users[ADMIN])
 
     return {
         "users": users,
         "values": {
             "code": VINH_YEN_CODE,
+            "job_id": str(job.pk),
+            "group_code": group.code,
             "app_label": "core",
             "url": "no-such-page/",
             "id": str(users[Role.PROVINCIAL_LEADER].pk),

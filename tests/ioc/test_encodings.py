@@ -85,3 +85,23 @@ def test_undecodable_bytes_are_reported() -> None:
 )
 def test_syllables(word: str, valid: bool) -> None:
     assert is_vietnamese_syllable(word) is valid
+
+
+def test_syllable_rules_settle_a_one_byte_name() -> None:
+    # 0xEC reads "Bỡnh" in TCVN3, which no Vietnamese syllable spells, and "Bình" in VNI.
+    decoded = decode(b"B\xecnh Dinh")
+    assert decoded.encoding == "vni"
+    assert decoded.text == "Bình Dinh"
+
+
+def test_equally_good_readings_are_not_guessed() -> None:
+    # 0xE0 reads "Ổ" in TCVN3 and "à" in VNI: "Ổ" and "à" are both whole syllables.
+    with pytest.raises(UndecodableTextError):
+        decode(b"\xe0")
+
+
+@pytest.mark.parametrize(
+    ("word", "valid"), [("Bơnh", False), ("Bình", True), ("hoành", True), ("thuỳnh", True)]
+)
+def test_finals_nh_and_ch(word: str, valid: bool) -> None:
+    assert is_vietnamese_syllable(word) is valid

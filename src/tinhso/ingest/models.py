@@ -70,3 +70,54 @@ class QuarantineRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.position} {self.code}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ImportJob(models.Model):
+    """A file import started from the web interface and run by the in-process worker.
+
+    The page of the job polls ``done``/``total`` for its progress bar and shows the report
+    when the job ends.
+    """
+
+    kind = models.CharField(_("kind"), max_length=64)
+    file_name = models.CharField(_("file"), max_length=300)
+    stored_path = models.CharField(max_length=500)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    report = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return (
+            int(self.done * 100 / self.total)
+            if self.total
+            else (100 if self.status == JobStatus.DONE else 0)
+        )

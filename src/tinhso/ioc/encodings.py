@@ -139,6 +139,14 @@ class UndecodableTextError(ValueError):
     """Bytes that are neither UTF-8 nor a legacy Vietnamese encoding."""
 
 
+class AmbiguousEncodingError(UndecodableTextError):
+    """Bytes that several legacy encodings read equally well as different text."""
+
+    def __init__(self, candidates: list[str]) -> None:
+        super().__init__(f"the text fits {' and '.join(candidates)} equally well")
+        self.candidates = candidates
+
+
 _VOWEL_CLUSTERS = sorted(
     [
         "iêu",
@@ -205,6 +213,7 @@ _SYLLABLE = re.compile(
     "(ch|ng|nh|[cmnpt])?$"
 )
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_FRONT_NUCLEI = frozenset({"a", "ê", "i", "y", "oa", "uê", "uy"})
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -216,7 +225,12 @@ def is_vietnamese_syllable(word: str) -> bool:
     toneless = unicodedata.normalize(
         "NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
     )
-    return _SYLLABLE.match(toneless) is not None
+    match = _SYLLABLE.match(toneless)
+    if match is None:
+        return False
+    # The finals -nh and -ch follow only a front vowel: anh, ênh, inh, ynh, oanh, uênh, uynh.
+    nucleus, final = match.group(2), match.group(3)
+    return final not in {"nh", "ch"} or nucleus in _FRONT_NUCLEI
 
 
 def vietnamese_score(text: str) -> float:
@@ -236,8 +250,9 @@ def vietnamese_score(text: str) -> float:
     return min(letters / len(non_ascii), syllable_share)
 
 
-def _candidates(data: bytes) -> Iterable[tuple[str, str]]:
-    yield "tcvn3", decode_tcvn3(data)
+def legacy_readings(data: bytes) -> Iterable[tuple[str, str]]:
+    """``data`` read in each legacy encoding, as (encoding name, NFC text) pairs."""
+    yield "tcvn3", unicodedata.normalize("NFC", decode_tcvn3(data))
     yield "vni", decode_vni(data)
     with contextlib.suppress(UnicodeDecodeError):
         yield "windows-1258", unicodedata.normalize("NFC", data.decode("cp1258"))
@@ -247,8 +262,8 @@ def decode(data: bytes, minimum_confidence: float = 0.97) -> DecodedText:
     """Decode ``data`` to NFC text and name the encoding; raise UndecodableTextError if unsure.
 
     UTF-8 wins whenever the bytes are valid UTF-8. Otherwise the legacy decoding whose
-    result has the largest share of Vietnamese letters wins, if that share reaches
-    ``minimum_confidence``.
+    result reads best as Vietnamese wins, if its score reaches ``minimum_confidence``. When
+    another encoding reads as well with a different text, AmbiguousEncodingError names both.
     """
     try:
         text = data.decode("utf-8-sig")
@@ -259,11 +274,15 @@ def decode(data: bytes, minimum_confidence: float = 0.97) -> DecodedText:
         return DecodedText(unicodedata.normalize("NFC", text), encoding, 1.0)
 
     scored = sorted(
-        ((vietnamese_score(text), name, text) for name, text in _candidates(data)),
+        ((vietnamese_score(text), name, text) for name, text in legacy_readings(data)),
         key=lambda item: item[0],
         reverse=True,
     )
     best_score, best_name, best_text = scored[0]
+    # Two encodings that read equally well but give different text leave the choice open.
+    rivals = [name for score, name, text in scored[1:] if score == best_score and text != best_text]
+    if rivals and best_score >= minimum_confidence:
+        raise AmbiguousEncodingError([best_name, *rivals])
     if best_score < minimum_confidence:
         summary = ", ".join(f"{name} {score:.0%}" for score, name, _text in scored)
         raise UndecodableTextError(

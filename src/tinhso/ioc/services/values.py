@@ -18,6 +18,7 @@ from django.utils import timezone
 from tinhso.core import audit
 from tinhso.ioc.models import DataValue, DataValueVersion, ReceivedKey, SourceKind, ValueStatus
 from tinhso.ioc.periods import Period
+from tinhso.ioc.services import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def store_values(
     """
     result = StoreResult()
     with transaction.atomic():
+        if bulk.is_available(len(values)):
+            return bulk.store_values_bulk(values, document, reason)
         for start in range(0, len(values), CHUNK_SIZE):
             result.add(_store_chunk(values[start : start + CHUNK_SIZE], document, reason))
     logger.debug(
