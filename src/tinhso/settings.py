@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tinhso.api",
     "tinhso.web",
     "tinhso.ioc",
+    "tinhso.soc",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Cyber-security operations centre: Sigma detection over Windows event logs."""

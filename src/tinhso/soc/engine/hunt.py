@@ -1,0 +1,221 @@
+"""Hunt: run compiled rules over EVTX files and collect a timeline of hits."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tinhso.soc.engine.batch import EventBatch, as_text
+from tinhso.soc.engine.compiler import CompiledRule, compile_rule
+from tinhso.soc.engine.errors import EvtxError, RuleError
+from tinhso.soc.engine.evtx_reader import Event, read_evtx
+from tinhso.soc.engine.logsource import Target
+from tinhso.soc.engine.rules import SigmaRule, load_rule_file, parse_rules, rule_files
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One event matched by one rule."""
+
+    time: str
+    computer: str
+    rule_id: str
+    title: str
+    level: str
+    tags: tuple[str, ...]
+    file: str
+    event: dict[str, Any]
+
+
+class RuleSet:
+    """Compiled rules indexed by channel, plus the rules that could not be compiled."""
+
+    def __init__(
+        self, compiled: Sequence[CompiledRule], rejected: Sequence[RuleError] = ()
+    ) -> None:
+        self.rules = list(compiled)
+        self.rejected = list(rejected)
+        self._candidates: dict[
+            tuple[str | None, str | None], list[tuple[CompiledRule, Target]]
+        ] = {}
+        self._by_channel: dict[str, list[tuple[CompiledRule, Target]]] = defaultdict(list)
+        self._any_channel: list[tuple[CompiledRule, Target]] = []
+        for rule in self.rules:
+            for target in rule.targets:
+                if target.channels is None:
+                    self._any_channel.append((rule, target))
+                else:
+                    for channel in target.channels:
+                        self._by_channel[channel].append((rule, target))
+
+    @classmethod
+    def from_rules(
+        cls, rules: Iterable[SigmaRule], placeholders: Mapping[str, Sequence[str]] | None = None
+    ) -> RuleSet:
+        compiled, rejected = [], []
+        for rule in rules:
+            try:
+                compiled.append(compile_rule(rule, placeholders))
+            except RuleError as error:
+                logger.info("Rejected rule: %s", error)
+                rejected.append(error)
+        return cls(compiled, rejected)
+
+    @classmethod
+    def from_paths(
+        cls, paths: Iterable[Path], placeholders: Mapping[str, Sequence[str]] | None = None
+    ) -> RuleSet:
+        """Load every rule file under the paths; invalid files end up in ``rejected``."""
+        rules: list[SigmaRule] = []
+        rejected: list[RuleError] = []
+        for path in paths:
+            for file in rule_files(path):
+                try:
+                    rules.extend(load_rule_file(file))
+                except RuleError as error:
+                    logger.info("Rejected rule file: %s", error)
+                    rejected.append(error)
+        ruleset = cls.from_rules(rules, placeholders)
+        ruleset.rejected[:0] = rejected
+        return ruleset
+
+    @classmethod
+    def from_text(cls, text: str) -> RuleSet:
+        return cls.from_rules(parse_rules(text))
+
+    def candidates(
+        self, channel: str | None, event_id: str | None
+    ) -> list[tuple[CompiledRule, Target]]:
+        """Return the (rule, target) pairs whose pre-filter accepts this channel and EventID."""
+        key = (channel, event_id)
+        accepted = self._candidates.get(key)
+        if accepted is None:
+            pairs = self._by_channel.get(channel or "", [])
+            accepted = [pair for pair in pairs if pair[1].accepts(channel, event_id)]
+            accepted.extend(
+                pair for pair in self._any_channel if pair[1].accepts(channel, event_id)
+            )
+            self._candidates[key] = accepted
+        return accepted
+
+
+def match_events(
+    ruleset: RuleSet, events: Sequence[Event], file: str | Sequence[str] = ""
+) -> list[Hit]:
+    """Evaluate all rules on events, grouped by (Channel, EventID); return hits in event order.
+
+    ``file`` names the source of all events, or of each event when it is a sequence. Events of
+    several files may share a batch: a rule's result for one event depends on that event only.
+    """
+    files = [file] * len(events) if isinstance(file, str) else file
+    groups: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
+    for index, event in enumerate(events):
+        key = (as_text(event.fields.get("Channel")), as_text(event.fields.get("EventID")))
+        groups[key].append(index)
+
+    matched: list[tuple[int, CompiledRule]] = []
+    for (channel, event_id), indexes in groups.items():
+        pairs = ruleset.candidates(channel, event_id)
+        if not pairs:
+            continue
+        batch = EventBatch([events[index].fields for index in indexes])
+        for rule, target in pairs:
+            for position in rule.evaluate(batch, target).nonzero()[0]:
+                matched.append((indexes[position], rule))
+
+    # One hit per (event, rule), even when two targets of a rule accept the same event.
+    seen: set[tuple[int, str]] = set()
+    hits = []
+    for index, rule in sorted(matched, key=lambda item: item[0]):
+        identity = (index, rule.rule.id or str(id(rule)))
+        if identity in seen:
+            continue
+        seen.add(identity)
+        event = events[index]
+        hits.append(
+            Hit(
+                time=event.time,
+                computer=str(event.fields.get("Computer") or ""),
+                rule_id=rule.rule.id,
+                title=rule.rule.title,
+                level=rule.rule.level,
+                tags=rule.rule.attack_tags,
+                file=files[index],
+                event=event.original,
+            )
+        )
+    return hits
+
+
+@dataclass
+class HuntSummary:
+    """Counts of one hunt, for the report after the timeline."""
+
+    files: int = 0
+    files_failed: list[EvtxError] = field(default_factory=list)
+    events: int = 0
+    rules_loaded: int = 0
+    rules_rejected: list[RuleError] = field(default_factory=list)
+    hits: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+def evtx_files(paths: Iterable[Path]) -> list[Path]:
+    """Return the ``.evtx`` files named or found under the paths, sorted per path."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".evtx"))
+        else:
+            found.append(path)
+    return found
+
+
+# Events read before the rules run over them; larger batches amortise the per-rule overhead.
+DEFAULT_BATCH_EVENTS = 50_000
+
+
+def hunt(
+    ruleset: RuleSet, paths: Iterable[Path], batch_events: int = DEFAULT_BATCH_EVENTS
+) -> tuple[list[Hit], HuntSummary]:
+    """Hunt over EVTX files; a file that cannot be read is reported and skipped.
+
+    Events of several files are matched together in batches of about ``batch_events``, which
+    does not change any file's hits because every rule is evaluated per event.
+    """
+    summary = HuntSummary(rules_loaded=len(ruleset.rules), rules_rejected=list(ruleset.rejected))
+    hits: list[Hit] = []
+    pending: list[Event] = []
+    pending_files: list[str] = []
+    started = time.perf_counter()
+    for path in evtx_files(paths):
+        summary.files += 1
+        try:
+            events = read_evtx(path)
+        except EvtxError as error:
+            logger.warning("Skipping unreadable file: %s", error)
+            summary.files_failed.append(error)
+            continue
+        summary.events += len(events)
+        pending.extend(events)
+        pending_files.extend([str(path)] * len(events))
+        if len(pending) >= batch_events:
+            hits.extend(match_events(ruleset, pending, pending_files))
+            pending, pending_files = [], []
+    if pending:
+        hits.extend(match_events(ruleset, pending, pending_files))
+    summary.seconds = time.perf_counter() - started
+    summary.hits = len(hits)
+    hits.sort(key=lambda hit: (hit.time, hit.file, hit.rule_id))
+    return hits, summary
