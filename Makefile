@@ -44,10 +44,12 @@ $(DATA_DIR)/secret_key:
 	mkdir -p $(DATA_DIR)
 	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-# Optional: boundaries of the real province from the public data folder.
+# Optional: boundaries and statistics of the real province from the public data folder.
 public-data:
 	$(RUN_ENV) $(BIN)/tinhso geo import-boundaries $(PUBLIC_DATA)/boundaries/phutho_wards_2025_vietnam3dmap.geojson
 	$(RUN_ENV) $(BIN)/tinhso geo import-boundaries $(PUBLIC_DATA)/boundaries/vinhphuc_province_districts_gischinhphu.geojson --date 2025-06-30
+	$(RUN_ENV) $(BIN)/tinhso ioc import-gso $(PUBLIC_DATA)/stats/choisy_gso_raw_gso_21092018.zip
+	$(RUN_ENV) $(BIN)/tinhso ioc import $(PUBLIC_DATA)/stats/vinhphuc_budget_mof_2006_2015_mdtrinh.csv --group ns-mof
 
 test: install assets lint typecheck migrations-check test-sqlite test-postgis test-e2e
 
