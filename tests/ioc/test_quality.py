@@ -225,3 +225,21 @@ def test_messages_write_numbers_the_vietnamese_way() -> None:
         [violation] = validate([row])
     assert "-15,4%" in violation.message
     assert "1.174,1" in violation.message
+
+
+def test_materialize_derived_values() -> None:
+    grdp = make("T.GRDP2")
+    growth = make("T.GRDP2_TT", formula="growth({T.GRDP2})")
+    put(grdp, vinh_phuc(), "2015", 100.0)
+    put(grdp, vinh_phuc(), "2016", 108.0)
+    result = derived.materialize(growth)
+    stored = DataValue.objects.get(indicator=growth)
+    assert result.created == 1
+    assert (stored.period, stored.value, stored.source_kind) == (
+        "2016",
+        pytest.approx(108.0),
+        "derived",
+    )
+    put(grdp, vinh_phuc(), "2016", 110.0)
+    assert derived.materialize(growth).updated == 1
+    assert DataValue.objects.get(indicator=growth).version == 2
