@@ -86,3 +86,27 @@ def test_binary_file_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError) as caught:
         read_table(path)
     assert caught.value.message == "File x.csv contains binary data, not a CSV table."
+
+
+def test_xlsx_with_unknown_compression_method(tmp_path: Path) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["a", "b"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = bytearray(buffer.getvalue())
+    # Set the compression method of every central-directory entry to 99, which zipfile lacks.
+    start = data.find(b"PK\x01\x02")
+    while start >= 0:
+        data[start + 10] = 99
+        start = data.find(b"PK\x01\x02", start + 4)
+    path = tmp_path / "method.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImportFileError) as caught:
+        read_table(path)
+    assert caught.value.code == "unsupported_format"

@@ -26,6 +26,12 @@ def windows_rules(shared_data: Path) -> RuleSet:
     return RuleSet.from_paths([shared_data / RULES])
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command speaks Vietnamese unless told otherwise; these tests read English."""
+    monkeypatch.setenv("TINHSO_LANGUAGE", "en")
+
+
 def _by_file(hits: list[Hit]) -> dict[str, list[tuple[str, str]]]:
     grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for hit in hits:

@@ -55,7 +55,9 @@ class QuarantineRecord(models.Model):
         ImportBatch, on_delete=models.CASCADE, related_name="quarantine", verbose_name=_("batch")
     )
     position = models.CharField(
-        _("position"), max_length=64, help_text=_("Row number, feature index or message id.")
+        _("position"),
+        max_length=500,
+        help_text=_("Row number, feature index or MQTT topic and message id."),
     )
     field = models.CharField(_("field"), max_length=100, blank=True)
     code = models.CharField(_("error code"), max_length=64, db_index=True)

@@ -82,7 +82,7 @@ def finish_batch(
         [
             QuarantineRecord(
                 batch=batch,
-                position=problem.position[:64],
+                position=problem.position[:500],
                 field=problem.field[:100],
                 code=problem.code,
                 message=problem.message,

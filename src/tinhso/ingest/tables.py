@@ -240,6 +240,8 @@ def _non_ascii_columns(records: list[tuple[int, list[str]]]) -> set[int]:
 _XLSX_ERRORS = (
     zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError, TypeError,
     IndexError, AttributeError, EOFError, SyntaxError, zlib.error,
+    # zipfile raises these for a compression method it lacks and for an encrypted member.
+    NotImplementedError, RuntimeError,
 )  # fmt: skip
 
 

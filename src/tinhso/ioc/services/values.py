@@ -164,14 +164,23 @@ def _existing_cells(values: Iterable[IncomingValue]) -> dict[tuple[int, int, str
     wanted = {v.cell for v in values}
     if not wanted:
         return {}
-    by_indicator_period: dict[tuple[int, str], set[int]] = {}
-    for indicator_id, unit_id, period, _disaggregation in wanted:
-        by_indicator_period.setdefault((indicator_id, period), set()).add(unit_id)
+    # Units and disaggregations per (indicator, period): one query each, narrowed on both,
+    # so that cells of other disaggregations stay in the database.
+    by_indicator_period: dict[tuple[int, str], tuple[set[int], set[str]]] = {}
+    for indicator_id, unit_id, period, disaggregation in wanted:
+        units, disaggregations = by_indicator_period.setdefault(
+            (indicator_id, period), (set(), set())
+        )
+        units.add(unit_id)
+        disaggregations.add(disaggregation)
 
     found: dict[tuple[int, int, str, str], DataValue] = {}
-    for (indicator_id, period), unit_ids in by_indicator_period.items():
+    for (indicator_id, period), (unit_ids, disaggregations) in by_indicator_period.items():
         rows = DataValue.objects.filter(
-            indicator_id=indicator_id, period=period, unit_id__in=unit_ids
+            indicator_id=indicator_id,
+            period=period,
+            unit_id__in=unit_ids,
+            disaggregation__in=disaggregations,
         )
         for row in rows:
             cell = (row.indicator_id, row.unit_id, row.period, row.disaggregation)
