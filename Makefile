@@ -13,7 +13,7 @@ TEST_ENV := TINHSO_DEBUG=1 TINHSO_DATA_DIR=$(CURDIR)/var/test
 # PostgreSQL for the second test pass; .ci/run creates the database with PostGIS.
 TINHSO_TEST_POSTGIS_URL ?= postgis://postgres@127.0.0.1:5432/tinhso_test
 
-.PHONY: run setup install assets secret test lint typecheck migrations-check test-sqlite test-postgis test-e2e public-data clean
+.PHONY: run setup install assets translations secret test lint typecheck migrations-check test-sqlite test-postgis test-e2e public-data clean
 
 run: setup
 	$(RUN_ENV) $(BIN)/tinhso serve --host 127.0.0.1 --port 8000
@@ -51,7 +51,11 @@ public-data:
 	$(RUN_ENV) $(BIN)/tinhso ioc import-gso $(PUBLIC_DATA)/stats/choisy_gso_raw_gso_21092018.zip
 	$(RUN_ENV) $(BIN)/tinhso ioc import $(PUBLIC_DATA)/stats/vinhphuc_budget_mof_2006_2015_mdtrinh.csv --group ns-mof
 
-test: install assets lint typecheck migrations-check test-sqlite test-postgis test-e2e
+test: install assets translations lint typecheck migrations-check test-sqlite test-postgis test-e2e
+
+# The .mo catalogues are built, not committed; the tests read the Vietnamese interface.
+translations:
+	$(TEST_ENV) $(BIN)/tinhso compiletranslations
 
 lint:
 	$(BIN)/ruff check src tests
