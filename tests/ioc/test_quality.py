@@ -243,3 +243,18 @@ def test_materialize_derived_values() -> None:
     put(grdp, vinh_phuc(), "2016", 110.0)
     assert derived.materialize(growth).updated == 1
     assert DataValue.objects.get(indicator=growth).version == 2
+
+
+def test_derive_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    monkeypatch.setenv("TINHSO_LANGUAGE", "en")
+    revenue = make("T.THU")
+    make("T.THU_TT", formula="growth({T.THU})")
+    put(revenue, vinh_phuc(), "2015", 50.0)
+    put(revenue, vinh_phuc(), "2016", 60.0)
+    out = io.StringIO()
+    call_command("ioc", "derive", stdout=out)
+    assert "T.THU_TT: 1 values created, 0 updated, 0 unchanged." in out.getvalue()

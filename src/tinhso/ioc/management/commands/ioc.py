@@ -24,20 +24,41 @@ MQTT_ACTOR = "mqtt-worker"
 class Command(PlatformCommand):
     help = (
         "IOC data: import FILE, import-gso FILE_OR_ZIP, template GROUP --out FILE.xlsx, "
-        "ingest-mqtt."
+        "derive, ingest-mqtt."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         add_import_arguments(actions)
+        actions.add_parser(
+            "derive", help="Compute and store the values of every derived indicator."
+        )
         add_ingest_mqtt_arguments(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action in IMPORT_ACTIONS:
             handle_import_action(self, options)
+        elif action == "derive":
+            self.handle_derive()
         elif action == "ingest-mqtt":
             self.handle_ingest_mqtt(options)
+
+    def handle_derive(self) -> None:
+        from tinhso.ioc.services.derived import materialize_all
+
+        for code, result in materialize_all().items():
+            self.stdout.write(
+                _(
+                    "%(indicator)s: %(created)s values created, %(updated)s updated, %(unchanged)s unchanged."
+                )
+                % {
+                    "indicator": code,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                }
+            )
 
     def handle_ingest_mqtt(self, options: dict[str, Any]) -> None:
         from tinhso.ioc import mqtt
