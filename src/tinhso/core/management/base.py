@@ -64,7 +64,7 @@ class PlatformCommand(BaseCommand):
         if len(report.problems) > PRINTED_PROBLEMS:
             self.stdout.write(
                 translation.gettext(
-                    "  … and %(more)s more; see the quarantine of batch %(batch)s in the administration."
+                    "  … and %(more)s more; see import batch %(batch)s in the administration, which keeps the warnings and quarantines the rejected rows."
                 )
                 % {"more": len(report.problems) - PRINTED_PROBLEMS, "batch": report.batch_id}
             )
