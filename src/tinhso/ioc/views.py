@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tinhso.core import audit
 from tinhso.core.access import STAFF, Policy, policy
-from tinhso.core.errors import ImportFileError
+from tinhso.core.errors import ImportFileError, UnknownUnitError
 from tinhso.core.models import Role
 from tinhso.core.services.units import find_unit
 from tinhso.ingest import jobs
@@ -95,8 +95,13 @@ def describe_delay(delay: dt.timedelta) -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """What the IOC holds, which submissions are late, and the user's recent imports."""
-    province = find_unit(settings.TINHSO_PROVINCE_CODE)
-    late = freshness.late_submissions(province)
+    try:
+        province = find_unit(settings.TINHSO_PROVINCE_CODE)
+    except UnknownUnitError:
+        # A database before `tinhso setup` has no units, so no submission can be due yet.
+        late = []
+    else:
+        late = freshness.late_submissions(province)
     context = {
         "indicator_count": Indicator.objects.count(),
         "value_count": DataValue.objects.count(),
