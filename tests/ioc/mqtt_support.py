@@ -543,4 +543,6 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=30)
-            raise AssertionError(f"the worker did not stop within {timeout:.0f} s") from None
+            raise AssertionError(
+                f"the worker did not stop within {timeout:.0f} s; its log ends:\n{self.log()[-4000:]}"
+            ) from None
