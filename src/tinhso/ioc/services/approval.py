@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from tinhso.core import audit
 from tinhso.core.models import AuditAction, User
-from tinhso.ioc.models import DataValue, DataValueVersion, ValueStatus
+from tinhso.ioc.models import DataValue, ValueStatus
 from tinhso.ioc.services.validation import Violation, validate
+from tinhso.ioc.services.values import superseded_version
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +51,7 @@ def approve(
         for value in values:
             if value.status == ValueStatus.APPROVED:
                 continue
-            DataValueVersion.objects.create(
-                data_value=value,
-                version=value.version,
-                value=value.value,
-                status=value.status,
-                source_kind=value.source_kind,
-                source_detail=value.source_detail,
-                changed_by=user.get_username(),
-                reason="approval",
-            )
+            superseded_version(value, changed_by=user.get_username(), reason="approval").save()
             value.status = ValueStatus.APPROVED
             value.approved_by = user
             value.approved_at = now

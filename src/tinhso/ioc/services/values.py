@@ -126,17 +126,7 @@ def _store_chunk(values: Sequence[IncomingValue], document: str, reason: str) ->
             result.unchanged += 1
             continue
         versions.append(
-            DataValueVersion(
-                data_value=current,
-                version=current.version,
-                value=current.value,
-                status=current.status,
-                source_kind=current.source_kind,
-                source_detail=current.source_detail,
-                changed_by=actor[:150],
-                document=document[:300],
-                reason=reason,
-            )
+            superseded_version(current, changed_by=actor, document=document, reason=reason)
         )
         _apply(current, incoming, now)
         to_update.append(current)
@@ -157,6 +147,23 @@ def _store_chunk(values: Sequence[IncomingValue], document: str, reason: str) ->
     result.created = len(to_create)
     result.updated = len(to_update)
     return result
+
+
+def superseded_version(
+    row: DataValue, *, changed_by: str, document: str = "", reason: str = ""
+) -> DataValueVersion:
+    """Build (unsaved) the version row that keeps ``row``'s current state before it changes."""
+    return DataValueVersion(
+        data_value=row,
+        version=row.version,
+        value=row.value,
+        status=row.status,
+        source_kind=row.source_kind,
+        source_detail=row.source_detail,
+        changed_by=changed_by[:150],
+        document=document[:300],
+        reason=reason,
+    )
 
 
 def _existing_cells(values: Iterable[IncomingValue]) -> dict[tuple[int, int, str, str], DataValue]:
