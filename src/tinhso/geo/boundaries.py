@@ -303,7 +303,7 @@ def _choose_crs(
 
 
 def _feature_label(position: str) -> str:
-    """The translated name of a feature position such as "feature 12"."""
+    """Translate a feature position such as "feature 12" into the user's language."""
     return _("Feature %(index)s") % {"index": position.rsplit(" ", 1)[-1]}
 
 
@@ -336,7 +336,7 @@ def _match_unit(
         return None
     if level is None:
         digits = code.lstrip("0") if code.isdigit() else code
-        # Without a hint, the width of the code as written tells its level.
+        # Without a hint, the width of the code as written gives its level.
         width = len(code) if code.startswith("0") else len(digits)
         level = (
             UnitLevel.PROVINCE

@@ -60,7 +60,7 @@ REPORTING_TYPES = frozenset(
 
 
 class InvalidPeriodError(ValueError):
-    """A period code or date that names no period; the message says what is accepted."""
+    """A period code or date that names no period; the message lists the accepted forms."""
 
 
 @dataclass(frozen=True, order=True)
@@ -113,7 +113,7 @@ ACCEPTED_FORMS = (
 
 
 def parse(code: str) -> Period:
-    """The period named by ``code``; raise InvalidPeriodError for anything else."""
+    """Return the period named by ``code``; raise InvalidPeriodError for anything else."""
     text = code.strip().upper()
     for pattern, period_type in _PATTERNS:
         match = pattern.match(text)
@@ -211,7 +211,7 @@ def _suffix(cutoff: int) -> str:
 
 
 def _cutoff_date(year: int, month_number: int, cutoff: int) -> dt.date:
-    """The cut-off day of a month, counting month 0 as December of the previous year."""
+    """Return the cut-off day of a month, counting month 0 as December of the previous year."""
     if month_number == 0:
         return dt.date(year - 1, 12, cutoff)
     return dt.date(year, month_number, cutoff)
@@ -271,7 +271,7 @@ def report_year(year: int, cutoff: int = DEFAULT_CUTOFF_DAY) -> Period:
 def containing(
     period_type: PeriodType | str, date: dt.date, cutoff: int = DEFAULT_CUTOFF_DAY
 ) -> Period:
-    """The period of ``period_type`` that contains ``date``."""
+    """Return the period of ``period_type`` that contains ``date``."""
     period_type = PeriodType(period_type)
     if period_type is PeriodType.DAY:
         return day(date)
@@ -311,7 +311,7 @@ def containing(
 
 
 def same_period_last_year(period: Period) -> Period:
-    """The period one year earlier, for growth "so với cùng kỳ năm trước"."""
+    """Return the period one year earlier, for growth "so với cùng kỳ năm trước"."""
     if period.type is PeriodType.DAY:
         start = period.start
         # 29 February compares with 28 February of the year before.
@@ -325,7 +325,7 @@ def same_period_last_year(period: Period) -> Period:
 
 
 def previous(period: Period) -> Period:
-    """The period just before ``period``, of the same type and cut-off day.
+    """Return the period just before ``period``, of the same type and cut-off day.
 
     Nine-month periods do not tile the year, so the one before is last year's.
     """

@@ -53,7 +53,7 @@ def _upload_dir() -> Path:
 
 
 def report_data(report: ImportReport) -> dict[str, Any]:
-    """The parts of a report the pages show, as JSON-ready data."""
+    """Return the parts of a report that the pages show, as JSON-ready data."""
     return {
         "rows_total": report.rows_total,
         "rows_accepted": report.rows_accepted,
@@ -83,7 +83,7 @@ LATE_SHOWN = 50
 
 
 def describe_delay(delay: dt.timedelta) -> str:
-    """A delay in days and hours, as people write it: "2 ngày 3 giờ"."""
+    """Format a delay in days and hours, as people write it: "2 ngày 3 giờ"."""
     days, seconds = delay.days, delay.seconds
     hours = seconds // 3600
     if days:
@@ -94,7 +94,7 @@ def describe_delay(delay: dt.timedelta) -> str:
 @policy(STAFF)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """What the IOC holds, which submissions are late, and the user's recent imports."""
+    """Show the IOC's indicator groups, the late submissions and the user's recent imports."""
     try:
         province = find_unit(settings.TINHSO_PROVINCE_CODE)
     except UnknownUnitError:
@@ -192,7 +192,7 @@ def import_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
 @policy(DATA_ENTRY)
 @require_GET
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The job page; htmx reloads its progress fragment until the job ends."""
+    """Show an import job; htmx reloads its progress fragment until the job ends."""
     job = _own_job(request, job_id)
     template = (
         "ioc/_import_progress.html" if request.headers.get("HX-Request") else "ioc/import_job.html"
@@ -203,7 +203,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @policy(DATA_ENTRY)
 @require_GET
 def template_download(request: HttpRequest, group_code: str) -> HttpResponse:
-    """The XLSX template of an indicator group, built fresh so it lists the current indicators."""
+    """Send the XLSX template of an indicator group, built fresh so it lists the current indicators."""
     group = get_object_or_404(IndicatorGroup, code=group_code)
     with tempfile.TemporaryDirectory(prefix="tinhso-template-") as folder:
         path = write_template(group, Path(folder) / f"mau-{group.code}.xlsx")

@@ -25,7 +25,7 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 
 def pending_device(user: User) -> TOTPDevice:
-    """The unconfirmed device being enrolled, created on first call."""
+    """Return the unconfirmed device being enrolled, creating it on the first call."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
@@ -33,7 +33,7 @@ def pending_device(user: User) -> TOTPDevice:
 
 
 def qr_code_data_uri(device: TOTPDevice) -> str:
-    """The device's otpauth:// URL as an SVG QR code in a data: URI (allowed by the CSP)."""
+    """Render the device's otpauth:// URL as an SVG QR code in a data: URI (allowed by the CSP)."""
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)
@@ -41,7 +41,7 @@ def qr_code_data_uri(device: TOTPDevice) -> str:
 
 
 def base32_secret(device: TOTPDevice) -> str:
-    """The secret as the base32 text that authenticator apps accept for manual entry."""
+    """Return the secret as the base32 text that authenticator apps accept for manual entry."""
     return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
 
 

@@ -53,7 +53,7 @@ class IncomingValue:
 
 @dataclass
 class StoreResult:
-    """What a batch did: cells created, updated (with history), unchanged, and keys seen before."""
+    """Counts of a stored batch: cells created, updated (with history), unchanged, and keys seen before."""
 
     created: int = 0
     updated: int = 0
@@ -167,7 +167,7 @@ def superseded_version(
 
 
 def _existing_cells(values: Iterable[IncomingValue]) -> dict[tuple[int, int, str, str], DataValue]:
-    """The stored rows of the cells of ``values``, fetched per indicator and period."""
+    """Fetch the stored rows of the cells of ``values``, one query per indicator and period."""
     wanted = {v.cell for v in values}
     if not wanted:
         return {}
