@@ -54,7 +54,7 @@ class PlatformCommand(BaseCommand):
                 "accepted": report.rows_accepted,
                 "rejected": report.rejected_rows,
                 "warnings": len(report.warnings),
-                "batch": report.batch_id,
+                "batch": report.batch_id or "-",  # a dry run records no batch
             }
         )
         for problem in report.problems[:PRINTED_PROBLEMS]:
