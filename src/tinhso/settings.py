@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "tinhso.api",
     "tinhso.web",
     "tinhso.ioc",
+    "tinhso.ioc.dashboards",
+    "tinhso.ioc.alerts",
+    "tinhso.reports",
     "tinhso.soc",
 ]
 

@@ -13,7 +13,10 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("ioc/dashboards/", include("tinhso.ioc.dashboards.urls")),
+    path("ioc/alerts/", include("tinhso.ioc.alerts.urls")),
     path("ioc/", include("tinhso.ioc.urls")),
+    path("reports/", include("tinhso.reports.urls")),
     path("", include("tinhso.web.urls")),
 ]
 
