@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tinhso.core import audit
 from tinhso.ingest.models import BatchStatus, ImportBatch, QuarantineRecord
@@ -24,6 +26,22 @@ class RowProblem:
     field: str = ""
     raw: dict[str, Any] | None = None
     fatal: bool = True
+
+
+# Importers store positions in English ("row 12", "feature 3") so that quarantine records
+# read the same whatever language the importing user had; pages translate them on display.
+POSITION_PATTERN = re.compile(r"(row|feature) (\d+)")
+
+
+def describe_position(position: str) -> str:
+    """Return a stored position ("row 12") in the active language; other text is unchanged."""
+    match = POSITION_PATTERN.fullmatch(position)
+    if match is None:
+        return position
+    kind, number = match.groups()
+    if kind == "row":
+        return _("row %(number)s") % {"number": number}
+    return _("feature %(number)s") % {"number": number}
 
 
 @dataclass
