@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
+from tests.legacy_text import to_cp1258
 from tinhso.core.errors import ImportFileError
 from tinhso.core.models import AuditEvent, Unit, UnitLink
 from tinhso.core.services import units as unit_service
@@ -209,7 +210,7 @@ def test_missing_columns_name_the_fix(tmp_path: Path) -> None:
 def test_windows_1258_file_is_converted(tmp_path: Path) -> None:
     path = tmp_path / "cp1258.csv"
     text = ",".join(COLUMNS) + "\n" + ",".join(GOOD_ROW[c] for c in COLUMNS) + "\n"
-    path.write_bytes(_cp1258(text))
+    path.write_bytes(to_cp1258(text))
     report = import_conversion(path)
     assert report.rows_accepted == 1
     assert report.warnings == []
@@ -229,19 +230,6 @@ def test_undecodable_column_names_column_and_fix(tmp_path: Path) -> None:
     assert raised.value.code == "wrong_encoding"
     assert "old_ward_name" in raised.value.message
     assert "CSV UTF-8" in raised.value.message
-
-
-def _cp1258(text: str) -> bytes:
-    """Windows-1258 keeps tone marks apart from the letters they sit on."""
-    import unicodedata
-
-    tones = "\u0300\u0301\u0303\u0309\u0323"
-    pieces = []
-    for letter in text:
-        parts = unicodedata.normalize("NFD", letter)
-        base = unicodedata.normalize("NFC", "".join(ch for ch in parts if ch not in tones))
-        pieces.append(base + "".join(ch for ch in parts if ch in tones))
-    return "".join(pieces).encode("cp1258")
 
 
 def test_xlsx_is_read(tmp_path: Path) -> None:

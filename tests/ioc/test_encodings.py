@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 
+from tests.legacy_text import to_cp1258
 from tinhso.ioc.encodings import (
     UndecodableTextError,
     decode,
@@ -21,20 +22,6 @@ SAMPLE_TCVN3 = b"T\xd8nh V\xdcnh Ph\xf3c, huy\xd6n Tam D\xad\xacng: ch\xd8 ti\xa
 SAMPLE_VNI = "Tænh Vónh Phuùc, huyeän Tam Döông: chæ tieâu thu ngaân saùch ñaït 105,8%".encode(
     "cp1252"
 )
-
-
-TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
-
-
-def to_cp1258(text: str) -> bytes:
-    """Windows-1258 stores each letter as its toneless form followed by a combining tone mark."""
-    pieces = []
-    for letter in text:
-        parts = unicodedata.normalize("NFD", letter)
-        tone = "".join(ch for ch in parts if ch in TONE_MARKS)
-        base = unicodedata.normalize("NFC", "".join(ch for ch in parts if ch not in TONE_MARKS))
-        pieces.append(base + tone)
-    return "".join(pieces).encode("cp1258")
 
 
 def test_tcvn3_table() -> None:

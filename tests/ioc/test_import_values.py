@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
+from tests.legacy_text import to_cp1258
 from tinhso.core.errors import ImportFileError
 from tinhso.core.models import UnitLevel
 from tinhso.ingest.models import QuarantineRecord
@@ -232,24 +233,11 @@ def test_unit_names_in_any_encoding(
     ]
     path = tmp_path / "names.csv"
     text = "\n".join(",".join(row) for row in rows) + "\n"
-    data = text.encode("utf-8") if encoding == "utf-8" else _to_cp1258(text)
+    data = text.encode("utf-8") if encoding == "utf-8" else to_cp1258(text)
     path.write_bytes(data)
     report = import_values(path)
     assert report.summary["encoding"] == ("utf-8" if encoding == "utf-8" else "windows-1258")
     assert report.rows_accepted == 4
-
-
-def _to_cp1258(text: str) -> bytes:
-    import unicodedata
-
-    tones = "\u0300\u0301\u0303\u0309\u0323"
-    pieces = []
-    for letter in text:
-        parts = unicodedata.normalize("NFD", letter)
-        tone = "".join(ch for ch in parts if ch in tones)
-        base = unicodedata.normalize("NFC", "".join(ch for ch in parts if ch not in tones))
-        pieces.append(base + tone)
-    return "".join(pieces).encode("cp1258")
 
 
 def test_template_round_trip(tmp_path: Path, indicators: dict[str, Indicator]) -> None:
