@@ -78,3 +78,17 @@ def test_large_batch_skips_seen_keys(batch: list[IncomingValue]) -> None:
     result = store_values(keyed)
     assert result.duplicates == 10
     assert ReceivedKey.objects.filter(key__startswith="k").count() == COUNT
+
+
+def test_large_batch_new_source_is_a_change(batch: list[IncomingValue]) -> None:
+    store_values(batch)
+    resourced = [
+        IncomingValue(v.indicator_id, v.unit_id, v.period, v.value, source_detail="official.csv")
+        for v in batch
+    ]
+
+    result = store_values(resourced)
+
+    assert (result.updated, result.unchanged) == (COUNT, 0)
+    first = DataValue.objects.get(indicator__code="BULK", unit_id=batch[0].unit_id)
+    assert (first.source_detail, first.version) == ("official.csv", 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tinhso.core.models import Unit
@@ -101,3 +103,17 @@ def test_large_batch_spans_chunks(indicator: Indicator) -> None:
     result = store_values([value(indicator, unit, float(i)) for i, unit in enumerate(communes)])
     assert result.created == 1500
     assert DataValue.objects.filter(indicator=indicator).count() == 1500
+
+
+def test_new_source_keeps_the_previous_version(indicator: Indicator, vinh_phuc: Unit) -> None:
+    sample = replace(value(indicator, vinh_phuc, 1066.0), source_detail="Mẫu dựng sẵn")
+    official = replace(sample, source_detail="Average population by province.csv#2016")
+    store_values([sample])
+
+    result = store_values([official])
+
+    stored = DataValue.objects.get(indicator=indicator)
+    old = DataValueVersion.objects.get(data_value=stored)
+    assert result.updated == 1
+    assert (stored.source_detail, stored.version) == (official.source_detail, 2)
+    assert old.source_detail == "Mẫu dựng sẵn"

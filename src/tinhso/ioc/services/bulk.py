@@ -48,7 +48,11 @@ _CELL_MATCH = (
     "d.indicator_id = s.indicator_id AND d.unit_id = s.unit_id AND d.period = s.period "
     "AND d.disaggregation = s.disaggregation"
 )
-_CHANGED = "(d.value IS DISTINCT FROM s.value OR d.status <> s.status)"
+# The same rule as values._same_state: a new value, status or source is a change.
+_CHANGED = (
+    "(d.value IS DISTINCT FROM s.value OR d.status <> s.status"
+    " OR d.source_kind <> s.source_kind OR d.source_detail <> s.source_detail)"
+)
 
 
 def is_available(count: int) -> bool:

@@ -3,7 +3,9 @@
 All ingest paths (file import, GSO tables, the REST push API, the MQTT worker) end here.
 One call stores one batch inside one transaction: a value whose idempotency key was seen
 before is skipped, a new cell is inserted, a changed cell is updated and its previous
-state kept as a DataValueVersion, an unchanged cell is left alone.
+state kept as a DataValueVersion, an unchanged cell is left alone. A cell counts as
+changed when its value, status or source differs, so the same number arriving from a
+new source (the official table after the built-in sample) records the new provenance.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def _store_chunk(values: Sequence[IncomingValue], document: str, reason: str) ->
         if current is None:
             to_create.append(_new_row(incoming))
             continue
-        if current.value == incoming.value and current.status == incoming.status:
+        if _same_state(current, incoming):
             result.unchanged += 1
             continue
         versions.append(
@@ -147,6 +149,16 @@ def _store_chunk(values: Sequence[IncomingValue], document: str, reason: str) ->
     result.created = len(to_create)
     result.updated = len(to_update)
     return result
+
+
+def _same_state(current: DataValue, incoming: IncomingValue) -> bool:
+    """Tell whether storing ``incoming`` would leave ``current`` as it is."""
+    return (
+        current.value == incoming.value
+        and current.status == incoming.status
+        and current.source_kind == incoming.source_kind
+        and current.source_detail == incoming.source_detail[:400]
+    )
 
 
 def superseded_version(
