@@ -52,9 +52,12 @@ class DatabaseConfig:
                 PASSWORD=self.password,
                 HOST=self.host,
                 PORT=self.port,
-                OPTIONS=dict(self.options),
-                CONN_MAX_AGE=60,
-                CONN_HEALTH_CHECKS=True,
+                # Under ASGI, connections kept with CONN_MAX_AGE belong to the threads that
+                # served requests and were seen to pile up until PostgreSQL refused clients, so
+                # each process borrows from a psycopg connection pool instead (its defaults:
+                # 4 connections, 30 s wait).
+                OPTIONS={**self.options, "pool": True},
+                CONN_MAX_AGE=0,
             )
         else:
             # WAL lets the web process read while an import writes.
