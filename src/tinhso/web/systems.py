@@ -20,6 +20,7 @@ class System:
 
 SYSTEMS = [
     System(1, "ioc", _("Intelligent operations centre"), "ioc:home"),
+    System(1, "reports", _("Briefing reports"), "reports:home"),
     System(2, "lab", _("Research centre and incubator"), "lab:home"),
     System(3, "camera", _("AI security and traffic cameras"), "camera:home"),
     System(4, "geo", _("Provincial digital map"), "web:home"),
