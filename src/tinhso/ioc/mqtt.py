@@ -64,6 +64,7 @@ from tinhso.core.services.units import code_candidates
 from tinhso.ingest import report as import_report
 from tinhso.ingest.models import BatchStatus, ImportBatch, QuarantineRecord
 from tinhso.ioc import periods
+from tinhso.ioc.alerts import hooks as alert_hooks
 from tinhso.ioc.models import Event, Indicator, SourceKind, ValueType
 from tinhso.ioc.services.values import IncomingValue, StoreResult, store_values
 
@@ -1002,6 +1003,8 @@ def _insert_events(events: Sequence[Event]) -> int:
     missing = set(new_ids) - _stored_message_ids(new_ids)
     if missing:
         raise IntegrityError(f"{len(missing)} events were not inserted")
+    # Runs the event rules of these types after the commit, never before.
+    alert_hooks.after_events_stored(new)
     return len(new)
 
 

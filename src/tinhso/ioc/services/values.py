@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tinhso.core import audit
+from tinhso.ioc.alerts import hooks as alert_hooks
 from tinhso.ioc.models import DataValue, DataValueVersion, ReceivedKey, SourceKind, ValueStatus
 from tinhso.ioc.periods import Period
 from tinhso.ioc.services import bulk
@@ -85,6 +86,8 @@ def store_values(
     """
     result = StoreResult()
     with transaction.atomic():
+        # Runs the alert rules of these indicators after the commit, never before.
+        alert_hooks.after_values_stored(values)
         if bulk.is_available(len(values)):
             return bulk.store_values_bulk(values, document, reason)
         for start in range(0, len(values), CHUNK_SIZE):

@@ -1,7 +1,8 @@
 """``tinhso ioc``: the operations centre's data core from the command line.
 
 ``import``, ``import-gso`` and ``template`` come from :mod:`tinhso.ioc.cli_import`;
-``ingest-mqtt`` runs the MQTT ingest worker of :mod:`tinhso.ioc.mqtt`.
+``ingest-mqtt`` runs the MQTT ingest worker of :mod:`tinhso.ioc.mqtt`; ``alerts check``
+comes from :mod:`tinhso.ioc.alerts.cli`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from tinhso.config import ConfigurationError
 from tinhso.core import audit
 from tinhso.core.management.base import PlatformCommand
+from tinhso.ioc.alerts.cli import add_alerts_arguments, handle_alerts_action
 from tinhso.ioc.cli_import import IMPORT_ACTIONS, add_import_arguments, handle_import_action
 
 # Import batches of the MQTT worker are attributed to this actor.
@@ -24,7 +26,7 @@ MQTT_ACTOR = "mqtt-worker"
 class Command(PlatformCommand):
     help = (
         "IOC data: import FILE, import-gso FILE_OR_ZIP, template GROUP --out FILE.xlsx, "
-        "derive, ingest-mqtt."
+        "derive, ingest-mqtt, alerts check."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -34,6 +36,7 @@ class Command(PlatformCommand):
             "derive", help="Compute and store the values of every derived indicator."
         )
         add_ingest_mqtt_arguments(actions)
+        add_alerts_arguments(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -43,6 +46,8 @@ class Command(PlatformCommand):
             self.handle_derive()
         elif action == "ingest-mqtt":
             self.handle_ingest_mqtt(options)
+        elif action == "alerts":
+            handle_alerts_action(self, options)
 
     def handle_derive(self) -> None:
         from tinhso.ioc.services.derived import materialize_all
