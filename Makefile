@@ -15,8 +15,11 @@ TINHSO_TEST_POSTGIS_URL ?= postgis://postgres@127.0.0.1:5432/tinhso_test
 
 .PHONY: run setup install assets translations secret test lint typecheck migrations-check test-sqlite test-postgis test-e2e public-data clean
 
+# The IOC's live feed arrives over MQTT: when a broker answers on 127.0.0.1:1883 the server
+# process also runs the ingest worker.
 run: setup
-	$(RUN_ENV) $(BIN)/tinhso serve --host 127.0.0.1 --port 8000
+	$(RUN_ENV) $(BIN)/tinhso serve --host 127.0.0.1 --port 8000 \
+	  $$(timeout 1 bash -c '</dev/tcp/127.0.0.1/1883' 2>/dev/null && echo --mqtt)
 
 setup: install assets $(DATA_DIR)/secret_key
 	$(RUN_ENV) $(BIN)/tinhso setup
@@ -44,12 +47,10 @@ $(DATA_DIR)/secret_key:
 	mkdir -p $(DATA_DIR)
 	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-# Optional: boundaries and statistics of the real province from the public data folder.
+# Optional: boundaries, the 2025 conversion table and statistics of the real province from the
+# public data folder, through the platform's own importers (files already loaded are skipped).
 public-data:
-	$(RUN_ENV) $(BIN)/tinhso geo import-boundaries $(PUBLIC_DATA)/boundaries/phutho_wards_2025_vietnam3dmap.geojson
-	$(RUN_ENV) $(BIN)/tinhso geo import-boundaries $(PUBLIC_DATA)/boundaries/vinhphuc_province_districts_gischinhphu.geojson --date 2025-06-30
-	$(RUN_ENV) $(BIN)/tinhso ioc import-gso $(PUBLIC_DATA)/stats/choisy_gso_raw_gso_21092018.zip
-	$(RUN_ENV) $(BIN)/tinhso ioc import $(PUBLIC_DATA)/stats/vinhphuc_budget_mof_2006_2015_mdtrinh.csv --group ns-mof
+	$(RUN_ENV) $(BIN)/tinhso demo load $(PUBLIC_DATA)
 
 test: install assets translations lint typecheck migrations-check test-sqlite test-postgis test-e2e
 

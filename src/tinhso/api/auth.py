@@ -55,12 +55,12 @@ def _check_key(request: HttpRequest, raw_key: str, scope: str | None) -> ApiKey:
 
 
 class ApiKeyAuth(HttpAuthBase):
-    """Require a key with ``scope``: ``Authorization: Bearer KEY``."""
+    """Require a key with ``scope``, or any valid key when ``scope`` is None: ``Authorization: Bearer KEY``."""
 
     openapi_type = "http"
     openapi_scheme = "bearer"
 
-    def __init__(self, scope: str) -> None:
+    def __init__(self, scope: str | None) -> None:
         self.scope = scope
         super().__init__()
 

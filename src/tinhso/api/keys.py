@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +25,16 @@ class ApiKeyError(TinhsoError):
     code = "invalid_api_key"
 
 
+# Dataset scopes of the sharing API: "share:" and the code of a report regime, e.g. share:ktxh.
+SHARE_SCOPE_PREFIX = "share:"
+SHARE_SCOPE_PATTERN = re.compile(r"share:[-a-zA-Z0-9_]{1,60}")
+
+
+def is_known_scope(scope: str) -> bool:
+    """Return whether ``scope`` is a fixed scope or a dataset scope ``share:<regime code>``."""
+    return scope in Scope.values or SHARE_SCOPE_PATTERN.fullmatch(scope) is not None
+
+
 @dataclass(frozen=True)
 class IssuedKey:
     """A new key: ``raw_key`` is shown once and never stored."""
@@ -40,10 +51,13 @@ def issue_key(
     rate_limit_per_minute: int | None = None,
 ) -> IssuedKey:
     """Create a key for ``department`` with ``scopes``; raise ApiKeyError on an unknown scope."""
-    unknown = sorted(set(scopes) - set(Scope.values))
+    unknown = sorted(scope for scope in set(scopes) if not is_known_scope(scope))
     if unknown:
         raise ApiKeyError(
-            _("Unknown scope %(scopes)s. Known scopes: %(known)s.")
+            _(
+                "Unknown scope %(scopes)s. Known scopes: %(known)s, and share:CODE for the "
+                "dataset of the report regime CODE."
+            )
             % {"scopes": ", ".join(unknown), "known": ", ".join(Scope.values)}
         )
     raw_key, prefix = ApiKey.generate()

@@ -135,7 +135,8 @@ def _parse_day(value: str, field: str) -> dt.date:
         ) from None
 
 
-def _filtered(request: HttpRequest, filters: ValueFilter) -> QuerySet[DataValue]:
+def filtered_values(request: HttpRequest, filters: ValueFilter) -> QuerySet[DataValue]:
+    """Return the values ``request`` may read that match ``filters``, in a stable order."""
     values = _visible_values(request)
     if filters.indicator:
         values = values.filter(indicator__code__in=filters.indicator.split(","))
@@ -159,7 +160,7 @@ def _filtered(request: HttpRequest, filters: ValueFilter) -> QuerySet[DataValue]
     return values.order_by("indicator__code", "unit__code", "period_start", "disaggregation")
 
 
-def _value_dict(row: DataValue) -> dict[str, Any]:
+def value_dict(row: DataValue) -> dict[str, Any]:
     return {
         "indicator": row.indicator.code,
         "unit": row.unit.code,
@@ -184,7 +185,7 @@ def _etag(values: QuerySet[DataValue], request: HttpRequest) -> str:
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
 
 
-def _next_link(request: HttpRequest, page: int, page_size: int, count: int) -> str | None:
+def next_link(request: HttpRequest, page: int, page_size: int, count: int) -> str | None:
     if page * page_size >= count:
         return None
     params = request.GET.copy()
@@ -192,7 +193,7 @@ def _next_link(request: HttpRequest, page: int, page_size: int, count: int) -> s
     return f"{request.path}?{urlencode(params)}"
 
 
-def _check_paging(page: int, page_size: int) -> None:
+def check_paging(page: int, page_size: int) -> None:
     if page < 1:
         raise HttpError(400, _("page=%(value)s must be 1 or more.") % {"value": page})
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -214,7 +215,7 @@ def list_indicators(
     page: int = 1,
     page_size: int = 200,
 ) -> dict[str, Any]:
-    _check_paging(page, page_size)
+    check_paging(page, page_size)
     indicators = Indicator.objects.select_related("group", "department").order_by("code")
     if group:
         indicators = indicators.filter(group__code=group)
@@ -226,7 +227,7 @@ def list_indicators(
     start = (page - 1) * page_size
     return {
         "count": count,
-        "next": _next_link(request, page, page_size, count),
+        "next": next_link(request, page, page_size, count),
         "results": [
             {
                 "code": i.code,
@@ -256,11 +257,34 @@ def list_indicators(
     description="`format=csv` trả về tệp CSV (UTF-8). Phản hồi có ETag; gửi If-None-Match để nhận 304 khi dữ liệu không đổi.",
 )
 def list_values(request: HttpRequest, filters: Query[ValueFilter]) -> Any:
-    _check_paging(filters.page, filters.page_size)
-    if filters.format not in {"json", "csv"}:
-        raise HttpError(400, _("format=%(value)r is not json or csv.") % {"value": filters.format})
-    values = _filtered(request, filters)
+    check_paging(filters.page, filters.page_size)
+    check_format(filters.format)
+    values = filtered_values(request, filters)
+    return values_response(
+        request, values, page=filters.page, page_size=filters.page_size,
+        output=filters.format, filename="ioc-values.csv",
+    )  # fmt: skip
 
+
+def check_format(output: str) -> None:
+    if output not in {"json", "csv"}:
+        raise HttpError(400, _("format=%(value)r is not json or csv.") % {"value": output})
+
+
+def values_response(
+    request: HttpRequest,
+    values: QuerySet[DataValue],
+    *,
+    page: int,
+    page_size: int,
+    output: str,
+    filename: str,
+) -> HttpResponse:
+    """Return one page of ``values`` as JSON or CSV (``output``), with an ETag.
+
+    A request whose If-None-Match carries the current ETag gets 304 and no body. The
+    sharing API serves its datasets through this function too.
+    """
     etag = _etag(values, request)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
@@ -268,15 +292,15 @@ def list_values(request: HttpRequest, filters: Query[ValueFilter]) -> Any:
         return response
 
     count = values.count()
-    start = (filters.page - 1) * filters.page_size
-    rows = [_value_dict(row) for row in values[start : start + filters.page_size]]
-    if filters.format == "csv":
-        response = HttpResponse(_as_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="ioc-values.csv"'
+    start = (page - 1) * page_size
+    rows = [value_dict(row) for row in values[start : start + page_size]]
+    if output == "csv":
+        response = HttpResponse(values_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         body = {
             "count": count,
-            "next": _next_link(request, filters.page, filters.page_size, count),
+            "next": next_link(request, page, page_size, count),
             "results": rows,
         }
         response = HttpResponse(
@@ -286,7 +310,8 @@ def list_values(request: HttpRequest, filters: Query[ValueFilter]) -> Any:
     return response
 
 
-def _as_csv(rows: list[dict[str, Any]]) -> str:
+def values_csv(rows: list[dict[str, Any]]) -> str:
+    """Return ``rows`` of :func:`value_dict` as CSV text with a byte-order mark."""
     buffer = io.StringIO()
     columns = list(ValueOut.model_fields)
     writer = csv.DictWriter(buffer, fieldnames=columns)
@@ -336,23 +361,23 @@ def data_value_sets(
         period_to=endDate,
         page_size=MAX_PAGE_SIZE,
     )
-    values = _filtered(request, filters)
+    values = filtered_values(request, filters)
     if period:
         values = values.filter(period=period)
+    return {"dataValues": [dhis2_data_value(row) for row in values[:50000]]}
+
+
+def dhis2_data_value(row: DataValue) -> dict[str, Any]:
+    """Return ``row`` as one element of a DHIS2 ``dataValues`` list."""
     return {
-        "dataValues": [
-            {
-                "dataElement": row.indicator.code,
-                "period": row.period,
-                "orgUnit": row.unit.code,
-                "categoryOptionCombo": row.disaggregation or "default",
-                "value": "" if row.value is None else repr(row.value),
-                "storedBy": row.source_kind,
-                "created": row.created_at.isoformat(),
-                "lastUpdated": row.updated_at.isoformat(),
-                "comment": row.comment,
-                "followup": False,
-            }
-            for row in values[:50000]
-        ]
+        "dataElement": row.indicator.code,
+        "period": row.period,
+        "orgUnit": row.unit.code,
+        "categoryOptionCombo": row.disaggregation or "default",
+        "value": "" if row.value is None else repr(row.value),
+        "storedBy": row.source_kind,
+        "created": row.created_at.isoformat(),
+        "lastUpdated": row.updated_at.isoformat(),
+        "comment": row.comment,
+        "followup": False,
     }

@@ -24,7 +24,11 @@ class Command(PlatformCommand):
         )
         create.add_argument("agency", help="Department code; created if it does not exist yet.")
         create.add_argument(
-            "--scope", nargs="+", required=True, choices=Scope.values, help="Scopes of the key."
+            "--scope",
+            nargs="+",
+            required=True,
+            help=f"Scopes of the key: {', '.join(Scope.values)}, or share:CODE for the dataset "
+            "of report regime CODE in the sharing API.",
         )
         create.add_argument(
             "--name", default="", help="What the key is for, e.g. the client system."
@@ -40,6 +44,13 @@ class Command(PlatformCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "create":
+            # Checked before the agency is created, so a mistyped scope leaves nothing behind.
+            unknown = [scope for scope in options["scope"] if not keys.is_known_scope(scope)]
+            if unknown:
+                raise CommandError(
+                    _("Unknown scope %(scopes)s. Known scopes: %(known)s, and share:CODE.")
+                    % {"scopes": ", ".join(unknown), "known": ", ".join(Scope.values)}
+                )
             department, _created = Department.objects.get_or_create(
                 code=options["agency"],
                 defaults={"name": options["agency_name"] or options["agency"]},
@@ -55,6 +66,7 @@ class Command(PlatformCommand):
                 % {"agency": department.code, "scopes": ", ".join(issued.api_key.scopes)}
             )
             self.stdout.write(issued.raw_key)
+            self._warn_unknown_datasets(issued.api_key.scopes)
         elif action == "list":
             for api_key in ApiKey.objects.select_related("department"):
                 state = _("revoked") if api_key.revoked_at else _("active")
@@ -70,3 +82,23 @@ class Command(PlatformCommand):
                 )
             keys.revoke_key(revoked)
             self.stdout.write(_("Key %(prefix)s revoked.") % {"prefix": revoked.prefix})
+
+    def _warn_unknown_datasets(self, scopes: list[str]) -> None:
+        """Warn about share:CODE scopes whose report regime does not exist (yet)."""
+        from tinhso.reports.models import ReportRegime
+
+        codes = [
+            s.removeprefix(keys.SHARE_SCOPE_PREFIX)
+            for s in scopes
+            if s.startswith(keys.SHARE_SCOPE_PREFIX)
+        ]
+        known = set(ReportRegime.objects.filter(code__in=codes).values_list("code", flat=True))
+        for code in codes:
+            if code not in known:
+                self.stderr.write(
+                    _(
+                        "Warning: no report regime has the code %(code)s yet; the key reads its "
+                        "dataset once the regime is created."
+                    )
+                    % {"code": code}
+                )

@@ -22,3 +22,5 @@ class Command(PlatformCommand):
         if not options["skip_static"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         call_command("units", "load-reference", stdout=self.stdout)
+        # A first run shows the province: the built-in sample loads into an empty database.
+        call_command("demo", "sample", "--if-empty", stdout=self.stdout)
