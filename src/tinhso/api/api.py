@@ -41,9 +41,13 @@ public = OptionalApiKeyAuth()
 
 
 def _mount_routers() -> None:
+    from tinhso.api.sharing import router as sharing_router
     from tinhso.ioc.api import router as ioc_router
+    from tinhso.ioc.dashboards.api import router as dashboards_router
 
     api.add_router("/ioc/", ioc_router)
+    api.add_router("/ioc/", dashboards_router)
+    api.add_router("/share/", sharing_router)
 
 
 _mount_routers()
@@ -108,7 +112,11 @@ def root(request: HttpRequest) -> dict[str, Any]:
         "name": "Tỉnh số",
         "version": __version__,
         "openapi": "/api/v1/openapi.json",
-        "resources": {"units": "/api/v1/units", "units_geojson": "/api/v1/units/geojson"},
+        "resources": {
+            "units": "/api/v1/units",
+            "units_geojson": "/api/v1/units/geojson",
+            "share_datasets": "/api/v1/share/datasets",
+        },
     }
 
 

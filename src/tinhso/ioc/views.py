@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import tempfile
 import uuid
@@ -13,20 +12,17 @@ from django.conf import settings
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tinhso.core import audit
 from tinhso.core.access import STAFF, Policy, policy
-from tinhso.core.errors import ImportFileError, UnknownUnitError
+from tinhso.core.errors import ImportFileError
 from tinhso.core.models import Role
-from tinhso.core.services.units import find_unit
 from tinhso.ingest import jobs
 from tinhso.ingest.models import ImportJob, JobStatus
 from tinhso.ingest.report import ImportReport
 from tinhso.ioc.forms import ValueImportForm
-from tinhso.ioc.models import DataValue, Indicator, IndicatorGroup
-from tinhso.ioc.services import freshness
+from tinhso.ioc.models import IndicatorGroup
 from tinhso.ioc.services.file_import import import_values, write_template
 
 logger = logging.getLogger(__name__)
@@ -79,43 +75,21 @@ def report_data(report: ImportReport) -> dict[str, Any]:
     }
 
 
-LATE_SHOWN = 50
-
-
-def describe_delay(delay: dt.timedelta) -> str:
-    """Format a delay in days and hours, as people write it: "2 ngày 3 giờ"."""
-    days, seconds = delay.days, delay.seconds
-    hours = seconds // 3600
-    if days:
-        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
-    return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": (seconds % 3600) // 60}
-
-
 @policy(STAFF)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Show the IOC's indicator groups, the late submissions and the user's recent imports."""
-    try:
-        province = find_unit(settings.TINHSO_PROVINCE_CODE)
-    except UnknownUnitError:
-        # A database before `tinhso setup` has no units, so no submission can be due yet.
-        late = []
-    else:
-        late = freshness.late_submissions(province)
+    """Show the leaders' overview, with the import link and the user's recent imports."""
+    from tinhso.ioc.dashboards.views import overview_context
+
     context = {
-        "indicator_count": Indicator.objects.count(),
-        "value_count": DataValue.objects.count(),
-        "groups": IndicatorGroup.objects.annotate(indicator_count=Count("indicators")).order_by("code"),
-        "late": [
-            {"indicator": item.indicator, "unit": item.unit, "period": item.period, "deadline": item.deadline,
-             "late_text": describe_delay(item.late_by)}
-            for item in late[:LATE_SHOWN]
-        ],
-        "late_more": max(0, len(late) - LATE_SHOWN),
+        **overview_context(request),
+        "groups": IndicatorGroup.objects.annotate(indicator_count=Count("indicators")).order_by(
+            "code"
+        ),
         "jobs": ImportJob.objects.filter(kind=KIND, created_by=request.user.pk)[:10],
         "can_import": DATA_ENTRY.allows_role(request.user),  # type: ignore[arg-type]
-    }  # fmt: skip
-    return render(request, "ioc/home.html", context)
+    }
+    return render(request, "ioc_dashboards/overview.html", context)
 
 
 @jobs.register(KIND)
