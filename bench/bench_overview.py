@@ -230,17 +230,13 @@ def issue_bench_key() -> str:
     ).raw_key
 
 
+# The platform borrows connections from a psycopg pool per process (tinhso.config). With
+# --no-pool the server opens a connection per request instead, for comparison.
 SERVER_SETTINGS = """\
 from tinhso.settings import *  # noqa: F403
 
-# Under ASGI each request runs its sync code in a thread of its own, so a connection kept for
-# CONN_MAX_AGE seconds outlives its thread and 50 clients exhaust max_connections (100).
-# Django's psycopg pool (Django 5.1+, package psycopg-pool) reuses connections instead;
-# without the package every request opens a connection of its own.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
-if {pool}:
-    DATABASES["default"]["OPTIONS"]["pool"] = {{"min_size": 4, "max_size": 20, "timeout": 60}}  # noqa: F405
+if not {pool}:
+    DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
 """
 
 
@@ -248,13 +244,7 @@ USE_POOL = True
 
 
 def has_pool() -> bool:
-    if not USE_POOL:
-        return False
-    try:
-        import psycopg_pool  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return USE_POOL
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -441,7 +431,7 @@ def main() -> None:
     )
 
     connections_used = (
-        "a psycopg pool of 4-20 connections per worker"
+        "the platform's psycopg pool per worker (4 connections)"
         if has_pool()
         else "a new connection per request"
     )
