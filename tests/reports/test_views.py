@@ -90,7 +90,7 @@ def test_generate_download_and_verify(
     reader = PdfReader(io.BytesIO(b"".join(pdf.streaming_content)))  # type: ignore[attr-defined]
     assert "191.457" in "\n".join(page.extract_text() for page in reader.pages)
 
-    unchanged = leader_client.post(f"/reports/generated/{record.pk}/verify/").content.decode()
+    unchanged = leader_client.post(f"/reports/generated/{record.pk}/verify/", follow=True).content.decode()
     assert 'data-testid="mismatches"' not in unchanged
     assert 'data-testid="verify-result"' in unchanged
 
@@ -106,7 +106,7 @@ def test_generate_download_and_verify(
             )
         ]
     )
-    changed = leader_client.post(f"/reports/generated/{record.pk}/verify/").content.decode()
+    changed = leader_client.post(f"/reports/generated/{record.pk}/verify/", follow=True).content.decode()
     assert 'data-testid="mismatches"' in changed
     assert builtin.SCHOOLS in changed
     assert "<td>362</td><td>363</td>" in changed
@@ -153,3 +153,13 @@ def test_regime_edit_is_audited(ktxh: ReportRegime) -> None:
     assert AuditEvent.objects.filter(
         action=AuditAction.UPDATE, object_type="reports.reportregime", object_id=str(ktxh.pk)
     ).exists()
+
+
+def test_verify_redirects_to_report_page(leader_client: Client, ktxh: ReportRegime) -> None:
+    record = GeneratedReport.objects.create(regime=ktxh, period="2016", title="Báo cáo thử")
+
+    response = leader_client.post(f"/reports/generated/{record.pk}/verify/")
+
+    # A GET page shows the result, so reloading it or switching language repeats no POST.
+    assert response.status_code == 302
+    assert response["Location"] == f"/reports/generated/{record.pk}/?verify=1"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from django.db import models
 from django.db.models import Q
 
 from tinhso.core.models import Unit
+from tinhso.core.services.units import successors
 from tinhso.ioc.models import DataValue, Indicator
 from tinhso.ioc.periods import Period
 from tinhso.reports.outline import IndicatorInfo, Observation
@@ -36,7 +38,9 @@ class DatabaseSource:
         """Return the units with ``unit_code`` valid at the end of ``period``, else at any time in it.
 
         Unit codes are reused across reforms, so the unit valid at the period's end wins.
-        Values are stored on the unit valid in their year (GSO tables, for example).
+        Values are stored on the unit valid in their year (GSO tables, for example). A code
+        whose unit ended before the period (Vĩnh Phúc, 26, after 30 June 2025) gives the
+        units that succeeded it, so a report after a merger covers the merged province.
         """
         key = (unit_code, period)
         if key not in self._units:
@@ -53,6 +57,8 @@ class DatabaseSource:
                         Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
                     )
                 )
+            if not found:
+                found = _successors_in(candidates.filter(valid_to__lt=period.start), period)
             self._units[key] = found
         return self._units[key]
 
@@ -89,10 +95,27 @@ class DatabaseSource:
     def unit_name(self, unit_code: str, period: Period) -> str:
         units = self.units(unit_code, period)
         if not units:
-            return unit_code
+            return f"đơn vị hành chính mã {unit_code}"
         name = units[0].name
         # The name is used mid-sentence: "tỉnh Vĩnh Phúc", not "Tỉnh Vĩnh Phúc".
         return name[:1].lower() + name[1:]
+
+
+def _successors_in(ended: models.QuerySet[Unit], period: Period) -> list[Unit]:
+    """Follow succession links from ``ended`` units to those valid at the end of ``period``."""
+    found: list[Unit] = []
+    frontier = list(ended.order_by("-valid_to")[:1])
+    seen: set[int] = set()
+    while frontier:
+        unit = frontier.pop()
+        if unit.pk in seen:
+            continue
+        seen.add(unit.pk)
+        if unit.valid_to is None or unit.valid_to >= period.end:
+            found.append(unit)
+            continue
+        frontier.extend(link.successor for link in successors(unit))
+    return found
 
 
 def provenance(row: DataValue, indicator: Indicator) -> dict[str, object]:

@@ -7,14 +7,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tinhso.core.access import STAFF, policy
-from tinhso.ioc.models import DataValue
+from tinhso.core.models import Unit
+from tinhso.ioc.models import DataValue, Indicator
 from tinhso.reports import services
 from tinhso.reports.forms import GenerateForm
 from tinhso.reports.models import GeneratedReport, ReportRegime
@@ -43,8 +46,19 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _latest_year(regime: ReportRegime) -> int:
+    """Return the latest year with a stored value of the regime's indicators, else last year."""
+    latest = DataValue.objects.filter(indicator__in=regime.indicators.all()).aggregate(
+        Max("period_start")
+    )["period_start__max"]
+    return latest.year if latest else timezone.localdate().year - 1
+
+
 def _form(regime: ReportRegime, data: Any = None) -> GenerateForm:
-    initial = {"kind": "year", "year": timezone.localdate().year - 1}
+    # Importers create indicators in bulk, without signals, so the regime's data forms are
+    # brought up to date before the page counts them.
+    services.sync_indicators(regime)
+    initial = {"kind": "year", "year": _latest_year(regime)}
     return GenerateForm(
         data, initial=initial, allowed=list(regime.period_types or []), cutoff_day=regime.cutoff_day
     )
@@ -95,11 +109,31 @@ def generate(request: HttpRequest, regime_code: str) -> HttpResponse:
     return redirect("reports:report", report_id=record.pk)
 
 
+def _with_names(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the indicator and unit names to manifest figures, for readers who do not know codes."""
+    indicator_names = dict(
+        Indicator.objects.filter(code__in={f.get("code") for f in figures}).values_list(
+            "code", "name"
+        )
+    )
+    unit_names = dict(
+        Unit.objects.filter(code__in={f.get("unit") for f in figures}).values_list("code", "name")
+    )
+    return [
+        {
+            **figure,
+            "indicator_name": indicator_names.get(figure.get("code"), figure.get("code", "")),
+            "unit_name": unit_names.get(figure.get("unit"), figure.get("unit", "")),
+        }
+        for figure in figures
+    ]
+
+
 def _report_page(
     request: HttpRequest, record: GeneratedReport, verification: dict[str, Any] | None = None
 ) -> HttpResponse:
     figures = record.manifest.get("figures", [])
-    missing = [figure for figure in figures if figure.get("value") is None]
+    missing = _with_names([figure for figure in figures if figure.get("value") is None])
     return render(
         request,
         "reports/report.html",
@@ -116,15 +150,11 @@ def _report_page(
 @require_GET
 @policy(STAFF)
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    """Show a generated report; with ``?verify=1``, also re-derive its figures from the data."""
     record = get_object_or_404(GeneratedReport.objects.select_related("regime"), pk=report_id)
-    return _report_page(request, record)
+    if request.GET.get("verify") != "1":
+        return _report_page(request, record)
 
-
-@require_POST
-@policy(STAFF)
-def verify(request: HttpRequest, report_id: int) -> HttpResponse:
-    """Re-derive the figures of the stored file (its embedded manifest) from the current data."""
-    record = get_object_or_404(GeneratedReport.objects.select_related("regime"), pk=report_id)
     path = services.stored_file(record, "docx") or services.stored_file(record, "pdf")
     try:
         manifest = services.read_manifest(path.read_bytes()) if path else record.manifest
@@ -137,6 +167,14 @@ def verify(request: HttpRequest, report_id: int) -> HttpResponse:
         record,
         {"checked": len(manifest.get("figures", [])), "mismatches": mismatches},
     )
+
+
+@require_POST
+@policy(STAFF)
+def verify(request: HttpRequest, report_id: int) -> HttpResponse:
+    """Send the verification to the report page, so reloading or switching language repeats a GET."""
+    record = get_object_or_404(GeneratedReport, pk=report_id)
+    return redirect(f"{reverse('reports:report', args=[record.pk])}?verify=1")
 
 
 @require_GET
