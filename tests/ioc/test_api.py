@@ -199,6 +199,17 @@ def test_dhis2_data_value_sets(department: Department, indicators: dict[str, Ind
     assert value["categoryOptionCombo"] == "default"
 
 
+def test_dhis2_rejects_invalid_period(
+    department: Department, indicators: dict[str, Indicator]
+) -> None:
+    response = _load(department).get(
+        "/api/v1/ioc/dataValueSets", {"period": "2016-13"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 400
+    assert "period='2016-13' is not a period code" in response.json()["message"]
+
+
 def test_indicators_list(department: Department, indicators: dict[str, Indicator]) -> None:
     body = key_client(department, "ioc:read").get("/api/v1/ioc/indicators", {"q": "nghèo"}).json()
     assert [i["code"] for i in body["results"]] == ["TL_HN"]

@@ -41,6 +41,7 @@ from tinhso.ioc.api import (
     check_paging,
     dhis2_data_value,
     filtered_values,
+    period_code,
     value_dict,
     values_response,
 )
@@ -354,7 +355,7 @@ def dataset_data_value_sets(
         period_to=endDate,
     )
     if period:
-        values = values.filter(period=period)
+        values = values.filter(period=period_code(period))
     return {
         "dataSet": regime.code,
         "dataValues": [dhis2_data_value(row) for row in values[:MAX_DHIS2_VALUES]],

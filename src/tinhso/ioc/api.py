@@ -21,6 +21,7 @@ from ninja.responses import NinjaJSONEncoder
 from tinhso.api.auth import KeyOrStaffSession
 from tinhso.api.models import ApiKey, Scope
 from tinhso.core.access import restrict
+from tinhso.ioc import periods
 from tinhso.ioc.models import DataValue, Indicator, ValueStatus
 from tinhso.ioc.services.push import MAX_BATCH, PushedValue, push_values
 
@@ -122,6 +123,21 @@ def _visible_values(request: HttpRequest) -> QuerySet[DataValue]:
     if isinstance(request.auth, ApiKey):  # type: ignore[attr-defined]
         return values
     return restrict(values, request.user)
+
+
+def period_code(value: str) -> str:
+    """Return the stored code of the period ``value`` names; raise 400 when it names none."""
+    try:
+        return periods.parse(value).code
+    except periods.InvalidPeriodError:
+        raise HttpError(
+            400,
+            _(
+                "period=%(value)r is not a period code; write it as 2016 (year), 2016Q1, "
+                "201601 (month) or 20160105 (day)."
+            )
+            % {"value": value},
+        ) from None
 
 
 def _parse_day(value: str, field: str) -> dt.date:
@@ -363,7 +379,7 @@ def data_value_sets(
     )
     values = filtered_values(request, filters)
     if period:
-        values = values.filter(period=period)
+        values = values.filter(period=period_code(period))
     return {"dataValues": [dhis2_data_value(row) for row in values[:50000]]}
 
 
