@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
@@ -304,6 +305,16 @@ def test_command_template_and_dry_run(
     call_command("ioc", "import", str(path), "--group", "ns-mof", "--dry-run")
     printed = capsys.readouterr().out
     assert "Dry run: nothing was stored." in printed
+
+
+def test_command_template_needs_xlsx_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINHSO_LANGUAGE", "en")
+    out = tmp_path / "ns.csv"
+
+    with pytest.raises(CommandError, match="ending in .xlsx, not ns.csv"):
+        call_command("ioc", "template", "ns-mof", "--out", str(out))
+
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,13 @@ def handle_import_action(command: PlatformCommand, options: dict[str, Any]) -> N
 
 
 def _write_template(command: PlatformCommand, code: str, out: Path) -> None:
+    if out.suffix.lower() != ".xlsx":
+        raise CommandError(
+            _(
+                "The template is an Excel workbook; give --out a file name ending in .xlsx, not %(name)s."
+            )
+            % {"name": out.name}
+        )
     group = IndicatorGroup.objects.filter(code=code).first()
     if group is None and code in BUILTIN_GROUPS:
         group = ensure_group(BUILTIN_GROUPS[code])
