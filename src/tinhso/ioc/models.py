@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.models import UnitLevel
@@ -158,6 +159,13 @@ class Indicator(models.Model):
     @property
     def is_derived(self) -> bool:
         return bool(self.formula.strip())
+
+    @property
+    def display_name(self) -> str:
+        """Name in the active language: the English name when English is active and one is set."""
+        if self.name_en and get_language() == "en":
+            return self.name_en
+        return self.name
 
 
 class ValueStatus(models.TextChoices):

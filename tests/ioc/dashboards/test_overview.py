@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.ioc.dashboards.conftest import World, new_unit, province, store
 from tinhso.core.models import Department
-from tinhso.ioc.dashboards.builtin import OVERVIEW_SLUG
+from tinhso.ioc.dashboards.builtin import HEADLINE_INDICATORS, OVERVIEW_SLUG
 from tinhso.ioc.dashboards.models import Dashboard, Widget, WidgetKind
-from tinhso.ioc.dashboards.services.overview import build_overview, target_progress
+from tinhso.ioc.dashboards.services.overview import build_overview, indicator_dict, target_progress
 from tinhso.ioc.dashboards.services.scope import province_scope
 from tinhso.ioc.dashboards.services.series import province_series
 from tinhso.ioc.models import DataValue, Indicator, Target
@@ -142,6 +142,22 @@ def test_composed_cards_replace_defaults(world: World, leader_client: Client) ->
     assert list(_cards(leader_client)) == ["B_TY_LE_NGHEO"]
 
 
+def test_headline_indicators_lead_cards(world: World, leader_client: Client) -> None:
+    population = Indicator.objects.create(
+        code=HEADLINE_INDICATORS[5], name="Dân số trung bình", group=world.group
+    )
+    iip = Indicator.objects.create(
+        code=HEADLINE_INDICATORS[0], name="Chỉ số IIP", group=world.group
+    )
+    store(population, province(), "2024", 1200.0)
+    store(iip, province(), "2024", 105.8)
+
+    codes = list(_cards(leader_client))
+
+    assert codes[:2] == [HEADLINE_INDICATORS[0], HEADLINE_INDICATORS[5]]
+    assert set(codes[2:]) == {"A_THU_NS", "B_TY_LE_NGHEO"}
+
+
 def test_overview_query_count(world: World, django_assert_max_num_queries: Any) -> None:
     for code in ("08707", "08713", "04891"):
         store(world.population, new_unit(code), "2025", 1000)
@@ -198,3 +214,15 @@ def test_overview_page_in_vietnamese(world: World, leader_client: Client) -> Non
 
 def test_api_needs_key_or_session(world: World) -> None:
     assert Client().get("/api/v1/ioc/overview").status_code == 401
+
+
+def test_indicator_names_follow_language(world: World) -> None:
+    world.revenue.name_en = "Budget revenue"
+
+    with translation.override("en"):
+        english = indicator_dict(world.revenue)["name"]
+    with translation.override("vi"):
+        vietnamese = indicator_dict(world.revenue)["name"]
+
+    assert english == "Budget revenue"
+    assert vietnamese == "Thu ngân sách"

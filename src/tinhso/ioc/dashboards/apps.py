@@ -22,6 +22,11 @@ class DashboardsConfig(AppConfig):
         # ``flush`` and ``migrate`` send post_migrate; bulk loads of units send no signal,
         # so the cache also expires on its own after SCOPE_CACHE_SECONDS.
         post_migrate.connect(clear_scope_cache, dispatch_uid="ioc_dashboards_scope_migrate")
+        # The data migration creates the built-in sectors once; ``flush`` (the browser tests,
+        # a reset database) empties the tables and sends post_migrate, which restores them.
+        post_migrate.connect(
+            ensure_builtin_sectors, sender=self, dispatch_uid="ioc_dashboards_builtin"
+        )
         for model in (Unit, UnitLink):
             post_save.connect(
                 clear_scope_cache,
@@ -33,3 +38,13 @@ class DashboardsConfig(AppConfig):
                 sender=model,
                 dispatch_uid=f"ioc_dashboards_scope_delete_{model.__name__}",
             )
+
+
+def ensure_builtin_sectors(**kwargs: object) -> None:
+    """Create the built-in sectors and their dashboards where missing (a post_migrate receiver)."""
+    from tinhso.ioc.dashboards.builtin import ensure_builtin
+    from tinhso.ioc.dashboards.models import Dashboard, Sector
+
+    created = ensure_builtin(Sector, Dashboard)
+    if created:
+        logger.info("Created %s built-in sectors and dashboards", created)

@@ -49,6 +49,20 @@ BUILTIN_SECTORS = (
 )
 
 
+# Indicators a provincial leader reads first, in this order, when no administrator composed
+# the overview's cards: the codes the GSO importer and the budget group create.
+HEADLINE_INDICATORS = (
+    "gso.index-of-industrial-production-by-province",
+    "gso.retail-sales-of-goods-and-services-at-current-prices-by-province",
+    "ns-mof.thu-nsnn-tren-dia-ban",
+    "ns-mof.chi-nsdp",
+    "gso.foreign-direct-investment-projects-licensed-by-province-accum-1ff752f1.total-registered-capital-mill-usd",
+    "gso.average-population-by-province.total",
+    "gso.number-of-pupils-of-general-education-as-of-30-september-by-province.total",
+    "gso.poverty-rate-by-province",
+)
+
+
 def sector_dashboard_slug(sector_code: str) -> str:
     return f"linh-vuc-{sector_code}"
 

@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.models import Role
@@ -43,6 +44,13 @@ class Sector(models.Model):
         ordering = ["position", "code"]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """Name in the active language: the English name when English is active and one is set."""
+        if self.name_en and get_language() == "en":
+            return self.name_en
         return self.name
 
     def indicators(self) -> QuerySet[Indicator]:

@@ -341,7 +341,9 @@ def table_dict(
                 if table.on_old_units
                 else reverse("ioc_dashboards:unit", args=[row.unit.code]) + suffix,
             }
-            for row in table.rows
+            # Communes with a value come first, so a province with data for some communes
+            # does not open its table on a page of dashes.
+            for row in sorted(table.rows, key=lambda row: row.value is None)
         },
         "no_data": [{"code": row.unit.code, "name": row.unit.name} for row in table.missing],
         "partial_count": sum(1 for row in table.rows if row.partial),

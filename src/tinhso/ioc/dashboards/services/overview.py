@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.ioc import periods
-from tinhso.ioc.dashboards.builtin import OVERVIEW_SLUG
+from tinhso.ioc.dashboards.builtin import HEADLINE_INDICATORS, OVERVIEW_SLUG
 from tinhso.ioc.dashboards.models import Sector, Widget, WidgetKind
 from tinhso.ioc.dashboards.services import series as series_service
 from tinhso.ioc.dashboards.services.labels import format_number, period_label
@@ -48,8 +48,8 @@ def card_indicators(values: QuerySet[DataValue], scope: ProvinceScope) -> list[I
     """Return the overview's card indicators (one query, two when the overview is composed).
 
     The cards of the overview dashboard's card widgets come first. Without any, the
-    overview picks the indicators with a target for the province, then the first
-    indicators with data of each sector.
+    overview picks the indicators with a target for the province, then the headline
+    indicators that have data, then the first indicators with data of each sector.
     """
     chosen = list(
         Indicator.objects.filter(
@@ -78,6 +78,10 @@ def card_indicators(values: QuerySet[DataValue], scope: ProvinceScope) -> list[I
     )
     with_target = [i for i in candidates if i.has_target]
     picked: OrderedDict[int, Indicator] = OrderedDict((i.pk, i) for i in with_target)
+    by_code = {i.code: i for i in candidates}
+    for code in HEADLINE_INDICATORS:
+        if code in by_code:
+            picked.setdefault(by_code[code].pk, by_code[code])
     for sector in sectors:
         in_sector = [
             i
@@ -149,10 +153,14 @@ def status_label(status: TargetStatus) -> str:
 
 
 def indicator_dict(indicator: Indicator) -> dict[str, Any]:
+    """Return the fields of ``indicator`` that pages and the API show; names in the active language."""
+    name = indicator.display_name
     return {
         "id": indicator.pk,
         "code": indicator.code,
-        "name": indicator.name,
+        "name": name,
+        # Templates read display_name from models and from these dicts alike.
+        "display_name": name,
         "name_en": indicator.name_en,
         "unit_of_measure": indicator.unit_of_measure,
         "decimals": indicator.decimals,
@@ -244,7 +252,7 @@ def late_list(scope: ProvinceScope, now: dt.datetime | None = None) -> dict[str,
         entry["items"].append(
             {
                 "indicator": item.indicator.code,
-                "indicator_name": item.indicator.name,
+                "indicator_name": item.indicator.display_name,
                 "unit": item.unit.code,
                 "unit_name": item.unit.name,
                 "period": item.period.code,
