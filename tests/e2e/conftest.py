@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.backends.signals import connection_created
 from django_otp.oath import totp
 from playwright.sync_api import (
     ConsoleMessage,
@@ -110,6 +111,30 @@ class ProvinceFacts:
     # Communes drawn as points: those with a known centre.
     commune_points_before_reform: int
     vinh_yen_centroid: tuple[float, float]
+
+
+def _read_uncommitted(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+
+
+@pytest.fixture(autouse=True)
+def sqlite_readers_take_no_locks() -> Iterator[None]:
+    """Let readers of the in-memory SQLite test database skip its table locks.
+
+    Every thread of the live server opens its own connection to the shared-cache database,
+    where a reader holds a lock on its table until its statement ends and a writer that meets
+    it fails at once with "database table is locked". Pages open several requests at a time
+    (map data, the event stream, htmx panels), and each one saves the session, so they
+    collide and Django answers 400. ``read_uncommitted`` lifts the readers' locks, as the
+    separate connections of a file database would.
+    """
+    connection_created.connect(_read_uncommitted, dispatch_uid="e2e-read-uncommitted")
+    try:
+        yield
+    finally:
+        connection_created.disconnect(dispatch_uid="e2e-read-uncommitted")
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from django.db import connections
-from django.db.backends.signals import connection_created
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LEADER_USERNAME, assert_no_browser_errors, log_in
@@ -102,30 +101,6 @@ class _SubscriptionWatcher(logging.Handler):
             self.subscribed.set()
 
 
-def _read_uncommitted(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA read_uncommitted = 1")
-
-
-@pytest.fixture
-def sqlite_readers_take_no_locks() -> Iterator[None]:
-    """Let readers of the in-memory SQLite test database skip its table locks.
-
-    Every thread of the live server opens its own connection to the shared-cache database,
-    where a reader holds a lock on its table until its statement ends and a writer that meets
-    it fails at once with "database table is locked". The overview opens several requests
-    at a time (the event stream, the map data, the alerts panel), and each one saves the
-    session, so they collide. ``read_uncommitted`` lifts the readers' locks, as the
-    separate connections of a file database would.
-    """
-    connection_created.connect(_read_uncommitted, dispatch_uid="e2e-dashboards-read-uncommitted")
-    try:
-        yield
-    finally:
-        connection_created.disconnect(dispatch_uid="e2e-dashboards-read-uncommitted")
-
-
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     server = Broker(tmp_path / "mosquitto").start()
@@ -137,7 +112,6 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 
 @pytest.fixture
 def ingest_worker(
-    sqlite_readers_take_no_locks: None,
     dashboard_data: dict[str, Any],
     broker: Broker,
     live_server: Any,
