@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/tinhso/web/static/vendor
 PUBLIC_DATA ?= ../shared/data
+PORT ?= 8000
 DATA_DIR ?= var
 # The embedded default serves plain HTTP on loopback, so cookies cannot be Secure there.
 RUN_ENV := TINHSO_DATA_DIR=$(DATA_DIR) TINHSO_ALLOWED_HOSTS=127.0.0.1,localhost TINHSO_SECURE_COOKIES=0 TINHSO_SECRET_KEY="$$(cat $(DATA_DIR)/secret_key)"
@@ -18,7 +19,7 @@ TINHSO_TEST_POSTGIS_URL ?= postgis://postgres@127.0.0.1:5432/tinhso_test
 # The IOC's live feed arrives over MQTT: when a broker answers on 127.0.0.1:1883 the server
 # process also runs the ingest worker.
 run: setup
-	$(RUN_ENV) $(BIN)/tinhso serve --host 127.0.0.1 --port 8000 \
+	$(RUN_ENV) $(BIN)/tinhso serve --host 127.0.0.1 --port $(PORT) \
 	  $$(timeout 1 bash -c '</dev/tcp/127.0.0.1/1883' 2>/dev/null && echo --mqtt)
 
 setup: install assets $(DATA_DIR)/secret_key

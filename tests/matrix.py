@@ -1,6 +1,6 @@
 """The vocabulary of the permission matrix: outcomes of a GET and who gets which.
 
-``tests/core/test_permission_matrix.py`` holds the table for the platform's shared pages;
+``tests/core/test_permission_matrix.py`` contains the table for the platform's shared pages;
 each system adds the entries of its own URLs in a ``matrix`` module under its tests
 (``MATRIX_PARTS`` there lists them), with a ``make_world`` that creates the objects its
 URLs need and returns the values of their path parameters.

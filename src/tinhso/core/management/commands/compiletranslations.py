@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
 
 def catalogue_dirs() -> list[Path]:
-    """The project catalogue and each platform app's own ``locale`` folder, as Django reads them."""
+    """Return the project catalogue and each platform app's own ``locale`` folder, as Django reads them."""
     dirs = [Path(path) for path in settings.LOCALE_PATHS]
     package_dir = Path(settings.PACKAGE_DIR)
     for app_config in apps.get_app_configs():
