@@ -90,7 +90,9 @@ def test_generate_download_and_verify(
     reader = PdfReader(io.BytesIO(b"".join(pdf.streaming_content)))  # type: ignore[attr-defined]
     assert "191.457" in "\n".join(page.extract_text() for page in reader.pages)
 
-    unchanged = leader_client.post(f"/reports/generated/{record.pk}/verify/", follow=True).content.decode()
+    unchanged = leader_client.post(
+        f"/reports/generated/{record.pk}/verify/", follow=True
+    ).content.decode()
     assert 'data-testid="mismatches"' not in unchanged
     assert 'data-testid="verify-result"' in unchanged
 
@@ -106,7 +108,9 @@ def test_generate_download_and_verify(
             )
         ]
     )
-    changed = leader_client.post(f"/reports/generated/{record.pk}/verify/", follow=True).content.decode()
+    changed = leader_client.post(
+        f"/reports/generated/{record.pk}/verify/", follow=True
+    ).content.decode()
     assert 'data-testid="mismatches"' in changed
     assert builtin.SCHOOLS in changed
     assert "<td>362</td><td>363</td>" in changed

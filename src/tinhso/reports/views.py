@@ -111,22 +111,21 @@ def generate(request: HttpRequest, regime_code: str) -> HttpResponse:
 
 def _with_names(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add the indicator and unit names to manifest figures, for readers who do not know codes."""
-    indicator_names = dict(
-        Indicator.objects.filter(code__in={f.get("code") for f in figures}).values_list(
-            "code", "name"
+    codes = {str(figure.get("code", "")) for figure in figures}
+    unit_codes = {str(figure.get("unit", "")) for figure in figures}
+    indicator_names = dict(Indicator.objects.filter(code__in=codes).values_list("code", "name"))
+    unit_names = dict(Unit.objects.filter(code__in=unit_codes).values_list("code", "name"))
+    named = []
+    for figure in figures:
+        code, unit_code = str(figure.get("code", "")), str(figure.get("unit", ""))
+        named.append(
+            {
+                **figure,
+                "indicator_name": indicator_names.get(code, code),
+                "unit_name": unit_names.get(unit_code, unit_code),
+            }
         )
-    )
-    unit_names = dict(
-        Unit.objects.filter(code__in={f.get("unit") for f in figures}).values_list("code", "name")
-    )
-    return [
-        {
-            **figure,
-            "indicator_name": indicator_names.get(figure.get("code"), figure.get("code", "")),
-            "unit_name": unit_names.get(figure.get("unit"), figure.get("unit", "")),
-        }
-        for figure in figures
-    ]
+    return named
 
 
 def _report_page(
