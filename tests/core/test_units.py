@@ -227,3 +227,13 @@ def test_reference_centres_lie_in_their_province() -> None:
     lons = list(vinh_phuc_communes.values_list("centroid_lon", flat=True))
     assert min(lons) > 105.2
     assert max(lons) < 105.9
+
+
+def test_successors_on_follow_the_merger() -> None:
+    vinh_phuc = Unit.objects.get(code="26", level=UnitLevel.PROVINCE)
+
+    before = unit_service.successors_on(vinh_phuc, dt.date(2025, 6, 30))
+    after = unit_service.successors_on(vinh_phuc, dt.date(2025, 11, 30))
+
+    assert before == [vinh_phuc]
+    assert [(unit.code, unit.name) for unit in after] == [("25", "Tỉnh Phú Thọ")]

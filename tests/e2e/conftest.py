@@ -127,7 +127,7 @@ def sqlite_readers_take_no_locks() -> Iterator[None]:
     where a reader holds a lock on its table until its statement ends and a writer that meets
     it fails at once with "database table is locked". Pages open several requests at a time
     (map data, the event stream, htmx panels), and each one saves the session, so they
-    collide and Django answers 400. ``read_uncommitted`` lifts the readers' locks, as the
+    collide and Django returns 400. ``read_uncommitted`` lifts the readers' locks, as the
     separate connections of a file database would.
     """
     connection_created.connect(_read_uncommitted, dispatch_uid="e2e-read-uncommitted")

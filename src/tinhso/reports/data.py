@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from django.db import models
 from django.db.models import Q
 
 from tinhso.core.models import Unit
-from tinhso.core.services.units import successors
+from tinhso.core.services.units import successors_on
 from tinhso.ioc.models import DataValue, Indicator
 from tinhso.ioc.periods import Period
 from tinhso.reports.outline import IndicatorInfo, Observation
@@ -57,8 +56,9 @@ class DatabaseSource:
                         Q(valid_to__isnull=True) | Q(valid_to__gte=period.start),
                     )
                 )
-            if not found:
-                found = _successors_in(candidates.filter(valid_to__lt=period.start), period)
+            ended = candidates.filter(valid_to__lt=period.start).order_by("-valid_to").first()
+            if not found and ended is not None:
+                found = successors_on(ended, period.end)
             self._units[key] = found
         return self._units[key]
 
@@ -99,23 +99,6 @@ class DatabaseSource:
         name = units[0].name
         # The name is used mid-sentence: "tỉnh Vĩnh Phúc", not "Tỉnh Vĩnh Phúc".
         return name[:1].lower() + name[1:]
-
-
-def _successors_in(ended: models.QuerySet[Unit], period: Period) -> list[Unit]:
-    """Follow succession links from ``ended`` units to those valid at the end of ``period``."""
-    found: list[Unit] = []
-    frontier = list(ended.order_by("-valid_to")[:1])
-    seen: set[int] = set()
-    while frontier:
-        unit = frontier.pop()
-        if unit.pk in seen:
-            continue
-        seen.add(unit.pk)
-        if unit.valid_to is None or unit.valid_to >= period.end:
-            found.append(unit)
-            continue
-        frontier.extend(link.successor for link in successors(unit))
-    return found
 
 
 def provenance(row: DataValue, indicator: Indicator) -> dict[str, object]:

@@ -115,6 +115,27 @@ def successors(unit: Unit) -> list[UnitLink]:
     )
 
 
+def successors_on(unit: Unit, date: dt.date) -> list[Unit]:
+    """Follow succession links from ``unit`` to the units valid on ``date``, in code order.
+
+    A unit still valid on ``date`` is its own answer: Tỉnh Vĩnh Phúc (26) on 30 November
+    2025 gives Tỉnh Phú Thọ (25), which it merged into on 1 July 2025.
+    """
+    found: list[Unit] = []
+    frontier = [unit]
+    seen: set[int] = set()
+    while frontier:
+        current = frontier.pop()
+        if current.pk in seen:
+            continue
+        seen.add(current.pk)
+        if current.valid_to is None or current.valid_to >= date:
+            found.append(current)
+            continue
+        frontier.extend(link.successor for link in successors(current))
+    return sorted(found, key=lambda found_unit: found_unit.code)
+
+
 # --- Re-aggregation ------------------------------------------------------------------------
 
 

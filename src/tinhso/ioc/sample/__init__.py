@@ -6,7 +6,7 @@ The sample is small (under 70 KB) and ships with the package:
   tables are copied from what ``tinhso ioc import-gso`` creates from the General Statistics
   Office's PX-Web tables: code ``gso.<table>.<item>``, group, unit of measure and Vietnamese
   name. A later import of the real tables therefore finds them and stores its values in the
-  same cells. The group ``dvhc-2025`` holds the area and population of the communes formed on
+  same cells. The group ``dvhc-2025`` contains the area and population of the communes formed on
   1 July 2025; no importer creates it.
 - ``values.csv``: one value per row with the source it was copied from, numbers unchanged:
 

@@ -10,7 +10,7 @@ by its name, and handed to the importer of its kind:
 
 - conversion table → :func:`tinhso.core.services.conversion.import_conversion`;
 - boundaries → :func:`tinhso.geo.boundaries.import_boundaries`, matched on 30 June 2025
-  when the file holds districts, which the reform of 1 July 2025 abolished;
+  when the file contains districts, which the reform of 1 July 2025 abolished;
 - PX-Web tables → :func:`tinhso.ioc.services.gso_import.import_gso`;
 - indicator values (long layout or a built-in group such as ``ns-mof``) →
   :func:`tinhso.ioc.services.file_import.import_values`, stored as approved because the
