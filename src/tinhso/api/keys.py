@@ -28,11 +28,17 @@ class ApiKeyError(TinhsoError):
 # Dataset scopes of the sharing API: "share:" and the code of a report regime, e.g. share:ktxh.
 SHARE_SCOPE_PREFIX = "share:"
 SHARE_SCOPE_PATTERN = re.compile(r"share:[-a-zA-Z0-9_]{1,60}")
+# Map layer scopes: "layer:" and a layer identifier, e.g. layer:khu-dan-cu.
+LAYER_SCOPE_PATTERN = re.compile(r"layer:[-a-z0-9_]{1,64}")
 
 
 def is_known_scope(scope: str) -> bool:
-    """Return whether ``scope`` is a fixed scope or a dataset scope ``share:<regime code>``."""
-    return scope in Scope.values or SHARE_SCOPE_PATTERN.fullmatch(scope) is not None
+    """Return whether ``scope`` is a fixed scope, ``share:<regime code>`` or ``layer:<layer id>``."""
+    return (
+        scope in Scope.values
+        or SHARE_SCOPE_PATTERN.fullmatch(scope) is not None
+        or LAYER_SCOPE_PATTERN.fullmatch(scope) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ def issue_key(
     if unknown:
         raise ApiKeyError(
             _(
-                "Unknown scope %(scopes)s. Known scopes: %(known)s, and share:CODE for the "
-                "dataset of the report regime CODE."
+                "Unknown scope %(scopes)s. Known scopes: %(known)s, share:CODE for the "
+                "dataset of the report regime CODE, and layer:ID for one map layer."
             )
             % {"scopes": ", ".join(unknown), "known": ", ".join(Scope.values)}
         )

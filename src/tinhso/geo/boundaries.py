@@ -28,6 +28,7 @@ from tinhso.core.models import AuditAction, Unit, UnitLevel
 from tinhso.core.services.units import find_unit
 from tinhso.geo import crs as crs_module
 from tinhso.geo.models import Boundary
+from tinhso.geo.services.boundary_layer import sync_boundary_layer
 from tinhso.geo.storage import set_geometry
 from tinhso.ingest.report import ImportReport, RowProblem, finish_batch, start_batch
 
@@ -160,6 +161,8 @@ def import_boundaries(
         with transaction.atomic():
             _store(accepted, batch, path, options)
             report.rows_accepted = len(accepted)
+            # The boundaries layer of the map and its OGC collection read the same rows.
+            sync_boundary_layer()
     finally:
         report.summary["crs"] = features.crs
         finish_batch(batch, report)

@@ -48,7 +48,7 @@ class Command(PlatformCommand):
             unknown = [scope for scope in options["scope"] if not keys.is_known_scope(scope)]
             if unknown:
                 raise CommandError(
-                    _("Unknown scope %(scopes)s. Known scopes: %(known)s, and share:CODE.")
+                    _("Unknown scope %(scopes)s. Known scopes: %(known)s, share:CODE and layer:ID.")
                     % {"scopes": ", ".join(unknown), "known": ", ".join(Scope.values)}
                 )
             department, _created = Department.objects.get_or_create(
