@@ -17,6 +17,11 @@ urlpatterns = [
     path("ioc/alerts/", include("tinhso.ioc.alerts.urls")),
     path("ioc/", include("tinhso.ioc.urls")),
     path("reports/", include("tinhso.reports.urls")),
+    path("ogc/", include("tinhso.geo.ogc.urls")),
+    path("tiles/", include("tinhso.geo.tiles.urls")),
+    path("map/import/", include("tinhso.geo.imports.urls")),
+    path("map/", include("tinhso.geo.editing.urls")),
+    path("map/", include("tinhso.geo.webmap.urls")),
     path("", include("tinhso.web.urls")),
 ]
 

@@ -249,6 +249,11 @@ MATRIX_PARTS = (
     "tests.ioc.alerts.matrix",
     "tests.reports.matrix",
     "tests.api.sharing_matrix",
+    "tests.geo.matrix_ogc",
+    "tests.geo.matrix_tiles",
+    "tests.geo.matrix_imports",
+    "tests.geo.matrix_map",
+    "tests.geo.matrix_editing",
 )
 PARTS = [importlib.import_module(name) for name in MATRIX_PARTS]
 for part in PARTS:

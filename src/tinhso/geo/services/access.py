@@ -59,6 +59,55 @@ class Reader:
         return list(self.api_key.scopes)
 
 
+class KeyRejected(Exception):
+    """A key that was sent but cannot be used: ``status`` is 401 or 429; ``message`` says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def reader_for(request: Any) -> Reader:
+    """Who reads through ``request``: its ``Authorization: Bearer KEY``, else its staff session.
+
+    A key that is sent is checked (revoked, unknown, over its rate limit: :class:`KeyRejected`)
+    and set on ``request.api_key`` so the access log names it. A session counts only once its
+    user has passed the second factor where one is required; otherwise the reader is public.
+    """
+    from django.utils.translation import gettext as _
+
+    from tinhso.api import keys
+    from tinhso.core.access import needs_second_factor
+
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, raw_key = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw_key.strip():
+            raise KeyRejected(401, _('The Authorization header must be "Bearer KEY".'))
+        api_key = keys.find_key(raw_key.strip())
+        if api_key is not None:
+            request.api_key = api_key
+        if api_key is None or not api_key.is_active:
+            raise KeyRejected(
+                401,
+                _(
+                    "The API key is invalid or revoked. Ask the platform administrator for a new key."
+                ),
+            )
+        if not keys.within_rate_limit(api_key):
+            logger.warning("API key %s passed its rate limit on the map services", api_key.prefix)
+            raise KeyRejected(
+                429, _("Too many requests for this API key; wait a minute and try again.")
+            )
+        return Reader(api_key=api_key)
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or needs_second_factor(user):
+        return Reader()
+    return Reader(user=user)
+
+
 def can_read(layer: Layer, reader: Reader) -> bool:
     if layer.access_level == AccessLevel.PUBLIC:
         return True

@@ -1,0 +1,1 @@
+"""Editing features in the browser with history, exporting a selection, printing a map view."""

@@ -1,0 +1,1 @@
+"""Importing agencies' files into map layers: formats, CRS, encodings, repair, progress."""

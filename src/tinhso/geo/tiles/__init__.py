@@ -1,0 +1,1 @@
+"""Mapbox Vector Tiles of the map layers under ``/tiles/``, with TileJSON, style and cache."""

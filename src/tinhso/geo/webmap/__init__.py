@@ -1,0 +1,1 @@
+"""The web map and the layer catalogue pages under ``/map/``."""
