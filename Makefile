@@ -35,11 +35,13 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
 assets: node_modules/.package-lock.json
-	mkdir -p $(VENDOR)/maplibre-gl $(VENDOR)/htmx $(VENDOR)/echarts
+	mkdir -p $(VENDOR)/maplibre-gl $(VENDOR)/htmx $(VENDOR)/echarts $(VENDOR)/mapbox-gl-draw
 	cp node_modules/maplibre-gl/dist/maplibre-gl-csp.js node_modules/maplibre-gl/dist/maplibre-gl-csp-worker.js \
 	   node_modules/maplibre-gl/dist/maplibre-gl.css node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl/
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
+	cp node_modules/@mapbox/mapbox-gl-draw/dist/mapbox-gl-draw.js node_modules/@mapbox/mapbox-gl-draw/dist/mapbox-gl-draw.css \
+	   node_modules/@mapbox/mapbox-gl-draw/LICENSE $(VENDOR)/mapbox-gl-draw/
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
