@@ -254,6 +254,7 @@ MATRIX_PARTS = (
     "tests.geo.matrix_imports",
     "tests.geo.matrix_map",
     "tests.geo.matrix_editing",
+    "tests.geo.matrix_admin",
 )
 PARTS = [importlib.import_module(name) for name in MATRIX_PARTS]
 for part in PARTS:

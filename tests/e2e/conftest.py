@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db.backends.signals import connection_created
 from django_otp.oath import totp
 from playwright.sync_api import (
     ConsoleMessage,
@@ -113,28 +112,25 @@ class ProvinceFacts:
     vinh_yen_centroid: tuple[float, float]
 
 
-def _read_uncommitted(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA read_uncommitted = 1")
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Give the browser tests a SQLite file rather than the shared in-memory database.
 
-
-@pytest.fixture(autouse=True)
-def sqlite_readers_take_no_locks() -> Iterator[None]:
-    """Let readers of the in-memory SQLite test database skip its table locks.
-
-    Every thread of the live server opens its own connection to the shared-cache database,
-    where a reader holds a lock on its table until its statement ends and a writer that meets
-    it fails at once with "database table is locked". Pages open several requests at a time
-    (map data, the event stream, htmx panels), and each one saves the session, so they
-    collide and Django returns 400. ``read_uncommitted`` lifts the readers' locks, as the
-    separate connections of a file database would.
+    Every thread of the live server opens its own connection. On the in-memory database
+    those connections share one cache, where a writer that meets another connection's lock
+    fails at once with "database table is locked": pages open several requests at a time
+    (map data, the event stream, htmx panels) that each save the session, while the MQTT
+    worker inserts events. A file in WAL mode gives each connection its own snapshot, and
+    the busy timeout of the database settings makes writers wait for each other instead.
     """
-    connection_created.connect(_read_uncommitted, dispatch_uid="e2e-read-uncommitted")
-    try:
-        yield
-    finally:
-        connection_created.disconnect(dispatch_uid="e2e-read-uncommitted")
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("e2e-database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "tinhso-e2e.sqlite3")
 
 
 @pytest.fixture

@@ -25,12 +25,14 @@ STATIC_FILES = [
     "/static/vendor/maplibre-gl/maplibre-gl-csp-worker.js",
 ]
 
-# Reads back the WebGL frame right after MapLibre has drawn it (the drawing buffer is not
-# preserved afterwards) and counts the pixels that differ from the background #eef2f5.
+# Waits until MapLibre has loaded the style and every tile of its sources (on a busy machine
+# the first frames come before the worker has cut the communes), then reads back the WebGL
+# frame right after MapLibre has drawn it (the drawing buffer is not preserved afterwards)
+# and counts the pixels that differ from the background #eef2f5.
 COUNT_DRAWN_PIXELS = """
 () => new Promise((resolve) => {
   const map = window.tinhsoMap;
-  map.once("render", () => {
+  const count = () => {
     const canvas = map.getCanvas();
     const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
     const width = gl.drawingBufferWidth;
@@ -43,8 +45,13 @@ COUNT_DRAWN_PIXELS = """
       if (background.some((value, channel) => Math.abs(pixels[i + channel] - value) > 8)) drawn++;
     }
     resolve({ drawn: drawn, total: width * height });
-  });
-  map.triggerRepaint();
+  };
+  const readNextFrame = () => {
+    map.once("render", count);
+    map.triggerRepaint();
+  };
+  if (map.loaded()) readNextFrame();
+  else map.once("idle", readNextFrame);
 })
 """
 

@@ -174,3 +174,31 @@ def test_editing_needs_an_editor_role_in_the_owner_agency(make_user: Callable[..
     )
     assert not access.can_edit(hydrants, make_user("cb", Role.POLICE_OFFICER, department=other))
     assert not access.can_edit(hydrants, make_user("ld", Role.PROVINCIAL_LEADER))
+
+
+def test_layer_form_names_each_fault_of_a_typed_schema() -> None:
+    from tinhso.geo.admin import LayerForm
+
+    data = {
+        "slug": "cot-dien",
+        "name": "Cột điện",
+        "kind": "thematic",
+        "geometry_type": "POINT",
+        "schema": '[{"name": "Ten cot", "type": "text"}, {"name": "cao_m", "type": "number"}]',
+        "legal_crs": "EPSG:4326",
+        "access_level": "agencies",
+        "reader_roles": "[]",
+        "editor_roles": '["lineman"]',
+        "personal_roles": "[]",
+        "style": "{}",
+        "min_zoom": 0,
+        "max_zoom": 22,
+        "sort_order": 100,
+    }
+    form = LayerForm(data=data)
+    assert not form.is_valid()
+    schema_errors = form.errors["schema"]
+    assert "'Ten cot' must start with a lower-case letter" in schema_errors[0]
+    assert "unknown type 'text'" in schema_errors[1]
+    assert "police_officer" in form.errors["editor_roles"][0]
+    assert "projected" in form.errors["legal_crs"][0]

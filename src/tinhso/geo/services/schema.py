@@ -150,3 +150,42 @@ def _type_label(kind: str) -> str:
         "boolean": _("yes or no"),
     }
     return labels.get(kind, kind)
+
+
+def schema_problems(schema: Any) -> list[str]:
+    """What is wrong with a layer's attribute schema, one message per fault; empty when valid."""
+    if not isinstance(schema, list):
+        return [
+            _('The schema must be a JSON list of attributes: [{"name": "ten", "type": "string"}].')
+        ]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, field in enumerate(schema, start=1):
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+            problems.append(_("Attribute %(index)s needs a name.") % {"index": index})
+            continue
+        name = field["name"]
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+            problems.append(
+                _(
+                    "The attribute name %(name)s must start with a lower-case letter and hold only "
+                    "a-z, 0-9 and _ (at most 63 characters)."
+                )
+                % {"name": repr(name)[:70]}
+            )
+        if name in seen:
+            problems.append(_("The attribute %(name)s is listed twice.") % {"name": name})
+        seen.add(name)
+        if field.get("type", "string") not in FIELD_TYPES:
+            problems.append(
+                _("The attribute %(name)s has the unknown type %(type)s; use one of: %(types)s.")
+                % {
+                    "name": name,
+                    "type": repr(field.get("type"))[:40],
+                    "types": ", ".join(FIELD_TYPES),
+                }
+            )
+        choices = field.get("choices")
+        if choices is not None and not isinstance(choices, list):
+            problems.append(_("The choices of %(name)s must be a list.") % {"name": name})
+    return problems
