@@ -11,7 +11,7 @@ from django.utils.cache import patch_vary_headers
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 # Machine clients negotiate with Accept-Language; people get Vietnamese unless they choose.
-NEGOTIATED_PREFIXES = ("/api/", "/ogc/")
+NEGOTIATED_PREFIXES = ("/api/", "/ogc/", "/tiles/")
 
 
 def _from_accept_language(request: HttpRequest) -> str | None:
