@@ -23,7 +23,7 @@ SYSTEMS = [
     System(1, "reports", _("Briefing reports"), "reports:home"),
     System(2, "lab", _("Research centre and incubator"), "lab:home"),
     System(3, "camera", _("AI security and traffic cameras"), "camera:home"),
-    System(4, "geo", _("Provincial digital map"), "web:home"),
+    System(4, "geo", _("Provincial digital map"), "geo_map:map"),
     System(5, "soc", _("Cyber-security operations centre"), "soc:home"),
     System(6, "publicorder", _("Public-order analysis"), "publicorder:home"),
     System(7, "kpi", _("Civil-servant KPI"), "kpi:home"),
