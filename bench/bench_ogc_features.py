@@ -57,8 +57,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from postgis_database import conninfo, create_database, drop_database
 from results_page import write_results
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -102,31 +103,6 @@ def environment(url: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
-
-
-def conninfo(url: str, database: str | None = None) -> str:
-    parts = urlsplit(url)
-    path = f"/{database}" if database else parts.path
-    return urlunsplit(parts._replace(scheme="postgresql", path=path))
-
-
-def create_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
-    with psycopg.connect(conninfo(url), autocommit=True) as connection:
-        connection.execute(b"CREATE EXTENSION IF NOT EXISTS postgis")
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 
 def setup_django(url: str) -> None:
@@ -485,7 +461,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="Use the database of a --keep run.")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument("--profile", action="store_true", help="Profile tinhso in-process only.")
-    parser.add_argument("--write", action="store_true", help="Write the results into docs/benchmarks.md.")
+    parser.add_argument(
+        "--write", action="store_true", help="Write the results into docs/benchmarks.md."
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None and not args.profile:

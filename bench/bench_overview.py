@@ -39,7 +39,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from postgis_database import conninfo, create_database, drop_database
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY / "src"))
@@ -78,31 +79,6 @@ def tinhso(url: str, *args: str) -> None:
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     print(f"tinhso {' '.join(args)}: {time.monotonic() - started:.1f} s")
-
-
-def conninfo(url: str, database: str | None = None) -> str:
-    parts = urlsplit(url)
-    path = f"/{database}" if database else parts.path
-    return urlunsplit(parts._replace(scheme="postgresql", path=path))
-
-
-def create_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
-    with psycopg.connect(conninfo(url), autocommit=True) as connection:
-        connection.execute(b"CREATE EXTENSION IF NOT EXISTS postgis")
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 
 def setup_django(url: str) -> None:

@@ -46,8 +46,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from postgis_database import conninfo, create_database
 from results_page import write_results
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -78,23 +78,6 @@ def environment(url: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="tinhso.settings",
     )
     return env
-
-
-def conninfo(url: str, database: str | None = None) -> str:
-    parts = urlsplit(url)
-    path = f"/{database}" if database else parts.path
-    return urlunsplit(parts._replace(scheme="postgresql", path=path))
-
-
-def create_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
-    with psycopg.connect(conninfo(url), autocommit=True) as connection:
-        connection.execute(b"CREATE EXTENSION IF NOT EXISTS postgis")
 
 
 def setup_django(url: str) -> None:
