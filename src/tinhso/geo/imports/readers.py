@@ -235,6 +235,27 @@ def _raw_read(source: str, name: str, **options: Any) -> tuple[Any, ...]:
         raise ReadError("unreadable", name=name, error=_first_line(error)) from None
 
 
+def _parse_wkb(wkb: Any) -> tuple[list[BaseGeometry | None], dict[int, str]]:
+    """Parse GDAL's WKB per feature, keeping what GEOS rejects as errors by index.
+
+    GDAL passes on shapes that GEOS cannot build at all, such as a ring that is not closed or
+    has fewer than four points, or a line of one point; one of them must not sink the file.
+    """
+    try:
+        return list(shapely.from_wkb(wkb)), {}
+    except shapely.errors.GEOSException:
+        pass
+    geometries: list[BaseGeometry | None] = []
+    errors: dict[int, str] = {}
+    for index, item in enumerate(wkb):
+        try:
+            geometries.append(None if item is None else shapely.from_wkb(item))
+        except shapely.errors.GEOSException as error:
+            geometries.append(None)
+            errors[index] = str(error).removeprefix("IllegalArgumentException: ")[:200]
+    return geometries, errors
+
+
 def _read_gdal(source: str, driver: str, name: str, layer_name: str | None) -> SourceData:
     layers = _list_layers(source, name)
     if driver == "KML" and not layer_name:
@@ -252,16 +273,24 @@ def _read_gdal(source: str, driver: str, name: str, layer_name: str | None) -> S
         declared = declared or meta.get("crs")
         columns += [f for f in fields if f not in columns]
         drop = CAD_DRAWING_COLUMNS.get(driver, set())
-        geometries = shapely.from_wkb(wkb)
+        geometries, errors = _parse_wkb(wkb)
         for index, geometry in enumerate(geometries):
             attributes = {
                 f: _python_value(field_data[i][index])
                 for i, f in enumerate(fields)
                 if f not in drop
             }
+            position = f"feature {len(records) + 1}"
+            if index in errors:
+                records.append(
+                    SourceRecord(
+                        position, None, attributes, problem="invalid_wkb", detail=errors[index]
+                    )
+                )
+                continue
             if driver in ("DGN", "DXF"):
                 geometry = _cad_point(geometry)
-            records.append(SourceRecord(f"feature {len(records) + 1}", geometry, attributes))
+            records.append(SourceRecord(position, geometry, attributes))
     columns = [c for c in columns if c not in CAD_DRAWING_COLUMNS.get(driver, set())]
 
     data = SourceData(
@@ -356,12 +385,14 @@ def _read_shapefile(source: str, cpg: str | None, layer_name: str | None) -> Sou
         columns[column] = [_decode_cell(v, found) for v in values]
         column_encodings[column] = found
 
-    geometries = shapely.from_wkb(wkb)
+    geometries, errors = _parse_wkb(wkb)
     records = [
         SourceRecord(
             f"feature {index + 1}",
             geometry,
             {column: values[index] for column, values in columns.items()},
+            problem="invalid_wkb" if index in errors else "",
+            detail=errors.get(index, ""),
         )
         for index, geometry in enumerate(geometries)
     ]
@@ -689,7 +720,9 @@ def read_osm(path: Path, bbox: tuple[float, float, float, float] | None = None) 
             options["bbox"] = bbox
         meta, _fids, wkb, field_data = _raw_read(source, path.name, **options)
         fields = [str(f) for f in meta["fields"]]
-        geometries = shapely.from_wkb(wkb)
+        # An OSM way that GEOS cannot build (an unclosed area) arrives without a geometry and
+        # goes to quarantine as such.
+        geometries, _errors = _parse_wkb(wkb)
         for index, geometry in enumerate(geometries):
             read += 1
             values = {f: _python_value(field_data[i][index]) for i, f in enumerate(fields)}

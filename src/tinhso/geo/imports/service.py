@@ -14,9 +14,12 @@ cover the same range of numbers.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from tinhso.core.errors import ImportFileError
 from tinhso.core.models import AuditAction
 from tinhso.geo import builtin
 from tinhso.geo import crs as crs_module
+from tinhso.geo.editing.export import MAPPING_FILE
 from tinhso.geo.imports import readers
 from tinhso.geo.imports.geometry import fit_geometry, has_finite_coordinates
 from tinhso.geo.models import Layer, MapFeature
@@ -119,7 +123,9 @@ def import_layer(
         data = _read(path, options)
         report.rows_total = len(data.records)
         _describe_source(report, data)
+        options = _with_export_names(path, data.columns, options, report)
         check_columns(layer, data.columns, options)
+        _warn_unknown_columns(layer, data.columns, options, report)
         source_crs = choose_crs(data, layer, options, report)
     except ImportFileError as error:
         finish_batch(batch, report, message=error.message, file_error=True)
@@ -395,6 +401,92 @@ def _note_text(code: str, params: dict[str, Any]) -> str:
     return notes.get(code, code) % params
 
 
+def _with_export_names(
+    path: Path, columns: list[str], options: LayerImportOptions, report: ImportReport
+) -> LayerImportOptions:
+    """Undo the 10-character field names of a Shapefile this platform exported.
+
+    The export writes ``field_names.csv`` beside the Shapefile with each short name and the
+    attribute it stands for; renames the user gave still win.
+    """
+    renames = _export_field_names(path)
+    usable = {
+        short: full
+        for short, full in renames.items()
+        if short in columns and short not in options.field_map
+    }
+    if not usable:
+        return options
+    report.problems.append(
+        RowProblem(
+            "file",
+            "renamed_columns",
+            _("Columns renamed as %(file)s in the file lists: %(renames)s.")
+            % {
+                "file": MAPPING_FILE,
+                "renames": ", ".join(f"{short} → {full}" for short, full in usable.items()),
+            },
+            fatal=False,
+        )
+    )
+    return replace(options, field_map={**usable, **options.field_map})
+
+
+def _export_field_names(path: Path) -> dict[str, str]:
+    if path.suffix.lower() != ".zip":
+        return {}
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            member = next(
+                (name for name in bundle.namelist() if name.rsplit("/", 1)[-1] == MAPPING_FILE),
+                None,
+            )
+            if member is None:
+                return {}
+            text = bundle.read(member).decode("utf-8-sig")
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError):
+        logger.info("No readable %s in %s; field names kept as they are", MAPPING_FILE, path)
+        return {}
+    rows = csv.DictReader(io.StringIO(text))
+    return {
+        row["shapefile_field"]: row["attribute"]
+        for row in rows
+        if row.get("shapefile_field") and row.get("attribute")
+    }
+
+
+def _warn_unknown_columns(
+    layer: Layer, columns: list[str], options: LayerImportOptions, report: ImportReport
+) -> None:
+    """Name the columns that match no attribute, which a misspelt column name otherwise hides."""
+    known = {f["name"] for f in layer.schema if f.get("name")}
+    unknown = [
+        column
+        for column in columns
+        if options.field_map.get(column, column) not in known | DROP and column != options.id_field
+    ]
+    if not unknown or layer.attributes_strict:
+        return
+    report.problems.append(
+        RowProblem(
+            "file",
+            "unknown_columns",
+            _(
+                "The columns %(columns)s match no attribute of layer %(layer)s (%(allowed)s), so "
+                "they are kept as extra attributes. If one is a misspelt attribute, map it with "
+                "--map column=attribute (the column mapping on the import page); drop a column with "
+                "--map column=-."
+            )
+            % {
+                "columns": ", ".join(unknown),
+                "layer": layer.slug,
+                "allowed": ", ".join(sorted(known)) or "-",
+            },
+            fatal=False,
+        )
+    )
+
+
 def check_columns(layer: Layer, columns: list[str], options: LayerImportOptions) -> None:
     """Refuse a file whose columns a strict layer does not list; name them and the fix."""
     for column in options.field_map:
@@ -508,7 +600,10 @@ def _record_crs(report: ImportReport, crs: str, how: str) -> str:
     source = crs_module.parse_crs(crs)
     operation = crs_module.transformer(crs, crs_module.WGS84)
     report.summary["crs_name"] = source.name
-    report.summary["crs_operation"] = crs_module.operation_codes(operation)
+    # EPSG:15498 only swaps the axes (longitude first), which tells a reader nothing.
+    report.summary["crs_operation"] = [
+        code for code in crs_module.operation_codes(operation) if code != "EPSG:15498"
+    ]
     return crs
 
 
@@ -574,7 +669,11 @@ def _prepare(
         try:
             properties = clean_properties(layer, _mapped(record.attributes, options))
         except FeatureError as error:
-            _reject(record, "invalid_attribute", str(error), report, field_name="properties")
+            message = _("%(position)s: %(error)s") % {
+                "position": _position_label(record.position),
+                "error": error,
+            }
+            _reject(record, "invalid_attribute", message, report, field_name="properties")
             continue
         if external_id and external_id in seen:
             _reject(
@@ -712,6 +811,11 @@ def _reject_read_problem(record: readers.SourceRecord, report: ImportReport) -> 
             "position": position,
             "error": record.detail,
         }
+    elif record.problem == "invalid_wkb":
+        message = _(
+            "%(position)s: the geometry cannot be built (%(error)s). Close each ring on its "
+            "first point, with at least four points, and give each line at least two points."
+        ) % {"position": position, "error": record.detail}
     else:
         message = _(
             "%(position)s: the coordinates %(values)s are not numbers; write them with a decimal "
