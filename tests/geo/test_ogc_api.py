@@ -167,6 +167,12 @@ def test_collection_lists_crs_extent_links_and_schema(client: Client) -> None:
     queryables = get_json(client, rels[documents.QUERYABLES_REL], **bearer(key))
     assert queryables["properties"]["loai"]["enum"][0] == "trụ nước"
     assert queryables["properties"]["luu_luong_ls"]["type"] == "number"
+    assert queryables["properties"]["geometry"] == {
+        "oneOf": [
+            {"$ref": "https://geojson.org/schema/Point.json"},
+            {"$ref": "https://geojson.org/schema/MultiPoint.json"},
+        ]
+    }
 
 
 @pytest.mark.django_db

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from tinhso.core.access import STAFF, policy
@@ -39,6 +40,17 @@ logger = logging.getLogger(__name__)
 EDITS_PER_PAGE = 50
 
 
+# Geometry types as the history names them, in the active language.
+GEOMETRY_NAMES = {
+    "Point": gettext_lazy("a point"),
+    "MultiPoint": gettext_lazy("a group of points"),
+    "LineString": gettext_lazy("a line"),
+    "MultiLineString": gettext_lazy("a group of lines"),
+    "Polygon": gettext_lazy("a polygon"),
+    "MultiPolygon": gettext_lazy("a group of polygons"),
+}
+
+
 def _number(value: float, decimals: int = 1) -> str:
     return number_format(round(value, decimals), decimal_pos=decimals, force_grouping=True)
 
@@ -49,10 +61,15 @@ def geometry_summary(change: diff.GeometryChange | None, action: str, after: Any
         geometry = diff.geometry_of(after)
         if geometry is None:
             return ""
-        return _("Drawn: %(type)s with %(count)s vertices.") % {
-            "type": geometry.geom_type,
-            "count": _vertex_count(geometry),
-        }
+        if geometry.geom_type in ("Point", "MultiPoint") and _vertex_count(geometry) == 1:
+            return _("Drawn: a point.")
+        count = _vertex_count(geometry)
+        kind = GEOMETRY_NAMES.get(geometry.geom_type, geometry.geom_type)
+        return ngettext(
+            "Drawn: %(type)s with %(count)s vertex.",
+            "Drawn: %(type)s with %(count)s vertices.",
+            count,
+        ) % {"type": kind, "count": count}
     if action == EditAction.DELETE:
         return _("The feature was deleted.")
     if change is None:

@@ -43,12 +43,22 @@ SCHEMA_TYPES = {
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
 }
-GEOMETRY_SCHEMAS: dict[str, str] = {
-    GeometryKind.POINT: "https://geojson.org/schema/Point.json",
-    GeometryKind.LINESTRING: "https://geojson.org/schema/LineString.json",
-    GeometryKind.POLYGON: "https://geojson.org/schema/Polygon.json",
-    GeometryKind.GEOMETRY: "https://geojson.org/schema/Geometry.json",
+# A layer of one family also holds its multi-part form (the boundaries are MultiPolygons).
+GEOMETRY_SCHEMAS: dict[str, list[str]] = {
+    GeometryKind.POINT: ["Point", "MultiPoint"],
+    GeometryKind.LINESTRING: ["LineString", "MultiLineString"],
+    GeometryKind.POLYGON: ["Polygon", "MultiPolygon"],
+    GeometryKind.GEOMETRY: ["Geometry"],
 }
+
+
+def geometry_schema(geometry_type: str) -> dict[str, Any]:
+    """The JSON Schema of a layer's geometry, by reference to the GeoJSON schemas."""
+    names = GEOMETRY_SCHEMAS.get(geometry_type, GEOMETRY_SCHEMAS[GeometryKind.GEOMETRY])
+    references: list[dict[str, Any]] = [
+        {"$ref": f"https://geojson.org/schema/{name}.json"} for name in names
+    ]
+    return references[0] if len(references) == 1 else {"oneOf": references}
 
 
 def link(href: str, rel: str, media_type: str, title: str = "") -> dict[str, str]:
@@ -127,11 +137,7 @@ def attribute_title(field: dict[str, Any]) -> str:
 
 def queryables(base: str, layer: Layer, hidden: frozenset[str]) -> dict[str, Any]:
     """Describe the attributes a reader may see and filter on as a JSON Schema."""
-    properties: dict[str, Any] = {
-        "geometry": {
-            "$ref": GEOMETRY_SCHEMAS.get(layer.geometry_type, GEOMETRY_SCHEMAS["GEOMETRY"])
-        }
-    }
+    properties: dict[str, Any] = {"geometry": geometry_schema(layer.geometry_type)}
     for field in layer.schema:
         if field["name"] in hidden:
             continue

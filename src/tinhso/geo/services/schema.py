@@ -71,8 +71,12 @@ def convert_value(field: dict[str, Any], value: Any) -> Any:
     choices = field.get("choices")
     if choices and converted not in choices:
         raise FeatureError(
-            _("The attribute %(field)s must be one of: %(choices)s.")
-            % {"field": field["name"], "choices": ", ".join(map(str, choices))}
+            _("The attribute %(field)s must be one of: %(choices)s; %(value)s is not.")
+            % {
+                "field": field["name"],
+                "choices": ", ".join(map(str, choices)),
+                "value": repr(converted)[:80],
+            }
         )
     return converted
 

@@ -27,6 +27,7 @@
   const ui = readJson("map-ui");
   const config = readJson("map-config");
   const lang = document.documentElement.lang || "vi";
+  const { format, csrfToken } = window.tinhsoDom;
   const status = document.getElementById("map-status");
 
   const readyCallbacks = [];
@@ -51,10 +52,6 @@
 
   function setStatus(text) {
     if (status) status.textContent = text;
-  }
-
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, (match, name) => String(values[name] ?? match));
   }
 
   // --- Sources and layers ------------------------------------------------------------------
@@ -415,11 +412,6 @@
 
   // --- Measurement -------------------------------------------------------------------------
 
-  function csrfToken() {
-    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return field ? field.value : "";
-  }
-
   async function measureFeature(feature) {
     const output = document.getElementById("map-measure-result");
     const type = feature.geometry.type;
@@ -492,7 +484,12 @@
     document.getElementById("map-measure-line")?.addEventListener("click", () => start("draw_line_string"));
     document.getElementById("map-measure-area")?.addEventListener("click", () => start("draw_polygon"));
     map.on("draw.modechange", (event) => {
-      if (event.mode === "simple_select" && api.drawOwner === "measure") api.drawOwner = null;
+      if (event.mode !== "simple_select" || api.drawOwner !== "measure") return;
+      // The click that closes a shape reaches the map's own click handlers after this event;
+      // keeping the owner until they have run stops that click from opening the identify popup.
+      setTimeout(() => {
+        if (api.drawOwner === "measure") api.drawOwner = null;
+      }, 0);
     });
     return draw;
   }
