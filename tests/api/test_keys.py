@@ -413,3 +413,14 @@ def test_revoked_key_keeps_its_record(department: Department) -> None:
     assert stored.revoked_at is not None
     assert stored.revoked_at <= timezone.now()
     assert stored.department == department
+
+
+def test_layer_scope_of_unknown_layer_warns() -> None:
+    _stdout, known = create_key_on_command_line("ca-tinh", "--scope", "layer:khu-dan-cu")
+    _stdout, unknown = create_key_on_command_line("ca-tinh", "--scope", "layer:khong-co")
+
+    # The warning points to the command that lists the layers, in either language.
+    assert "tinhso geo layers" not in known
+    assert "tinhso geo layers" in unknown
+    assert "khong-co;" in unknown
+    assert ApiKey.objects.filter(scopes=["layer:khong-co"]).exists()

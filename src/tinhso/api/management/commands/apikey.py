@@ -27,8 +27,8 @@ class Command(PlatformCommand):
             "--scope",
             nargs="+",
             required=True,
-            help=f"Scopes of the key: {', '.join(Scope.values)}, or share:CODE for the dataset "
-            "of report regime CODE in the sharing API.",
+            help=f"Scopes of the key: {', '.join(Scope.values)}, share:CODE for the dataset "
+            "of report regime CODE in the sharing API, or layer:ID for the map layer ID.",
         )
         create.add_argument(
             "--name", default="", help="What the key is for, e.g. the client system."
@@ -67,6 +67,7 @@ class Command(PlatformCommand):
             )
             self.stdout.write(issued.raw_key)
             self._warn_unknown_datasets(issued.api_key.scopes)
+            self._warn_unknown_layers(issued.api_key.scopes)
         elif action == "list":
             for api_key in ApiKey.objects.select_related("department"):
                 state = _("revoked") if api_key.revoked_at else _("active")
@@ -101,4 +102,20 @@ class Command(PlatformCommand):
                         "dataset once the regime is created."
                     )
                     % {"code": code}
+                )
+
+    def _warn_unknown_layers(self, scopes: list[str]) -> None:
+        """Warn about layer:ID scopes that name no map layer (yet)."""
+        from tinhso.geo.models import Layer
+
+        slugs = [s.removeprefix("layer:") for s in scopes if s.startswith("layer:")]
+        known = set(Layer.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+        for slug in slugs:
+            if slug not in known:
+                self.stderr.write(
+                    _(
+                        "Warning: no map layer has the identifier %(layer)s yet; the key reads it "
+                        "once the layer is created. 'tinhso geo layers' lists the layers."
+                    )
+                    % {"layer": slug}
                 )
