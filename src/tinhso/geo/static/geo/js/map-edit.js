@@ -91,29 +91,9 @@
       empty: "—",
     },
   };
-  const lang = (document.documentElement.lang || "vi").toLowerCase().startsWith("en") ? "en" : "vi";
-  const t = TEXTS[lang];
+  const { language, format, element, csrfToken } = window.tinhsoDom;
+  const t = TEXTS[language];
 
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, (match, name) => String(values[name] ?? match));
-  }
-
-  function element(name, attributes, children) {
-    const node = document.createElement(name);
-    for (const [key, value] of Object.entries(attributes || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key === "className") node.className = value;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children || []) node.append(child);
-    return node;
-  }
-
-  function csrfToken() {
-    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return field ? field.value : "";
-  }
 
   async function requestJson(method, url, body) {
     const options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
