@@ -54,7 +54,7 @@ class Boundary(models.Model):
 
 
 class AccessLevel(models.TextChoices):
-    """Who may read a layer. Editing is a separate right (``Layer.editor_roles``)."""
+    """The readers of a layer. Editing is a separate right (``Layer.editor_roles``)."""
 
     PUBLIC = "public", _("public: anyone, without an account or key")
     AGENCIES = "agencies", _("agencies: any staff account, or an API key with geo:read")

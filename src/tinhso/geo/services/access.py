@@ -1,6 +1,6 @@
 """Who may read and edit which map layer, and which attributes they may see.
 
-One place answers for the web map, OGC API Features, the tiles and the exports. A reader is
+One module decides for the web map, OGC API Features, the tiles and the exports. A reader is
 either a logged-in user or an API key (or neither: the public). Personal attributes are
 removed unless the reader may see personal data; the caller logs the access.
 """
@@ -23,13 +23,13 @@ PERSONAL_SCOPE = "personal:read"
 
 
 def layer_scope(slug: str) -> str:
-    """The API key scope that opens one layer: ``layer:<slug>``."""
+    """Return the API key scope that opens one layer: ``layer:<slug>``."""
     return f"layer:{slug}"
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who is reading: a staff user, an API key, or the public (both None)."""
+    """The reader of a request: a staff user, an API key, or the public (both None)."""
 
     user: Any = None
     api_key: Any = None
@@ -60,7 +60,7 @@ class Reader:
 
 
 class KeyRejected(Exception):
-    """A key that was sent but cannot be used: ``status`` is 401 or 429; ``message`` says why."""
+    """A key that was sent but cannot be used: ``status`` is 401 or 429 and ``message`` gives the reason."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)

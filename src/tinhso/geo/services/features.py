@@ -37,7 +37,7 @@ _AUDIT_ACTIONS: dict[str, AuditAction] = {
 
 
 class FeatureError(ValueError):
-    """A feature that cannot be stored as given; the message says which field and the fix."""
+    """A feature that cannot be stored as given; the message names the field and the fix."""
 
 
 def feature_label(layer: Layer, properties: dict[str, Any]) -> str:
