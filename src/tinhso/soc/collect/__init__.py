@@ -1,0 +1,1 @@
+"""Log collection for the SOC: parsers and framing of what the receivers read. No Django here."""
