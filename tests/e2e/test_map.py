@@ -214,3 +214,16 @@ def test_measure_area_of_drawn_polygon(page: Page, province_units: ProvinceFacts
     assert re.search(rf"{VIETNAMESE_NUMBER} m² \({VIETNAMESE_NUMBER} ha\)", text), text
     assert "EPSG:9208" in text
     assert_no_browser_errors(page)
+
+
+def test_search_results_follow_boundary_date(page: Page, province_units: ProvinceFacts) -> None:
+    open_map(page)
+    results = page.get_by_test_id("map-search-results")
+
+    page.get_by_test_id("map-search").fill("vinh yen")
+    expect(results.locator("button").first).to_contain_text("Phường Vĩnh Yên")
+    expect(results).not_to_contain_text("Thành phố Vĩnh Yên")
+
+    page.get_by_test_id("map-date-before").click()
+    expect(results).to_contain_text("Thành phố Vĩnh Yên")
+    assert_no_browser_errors(page)

@@ -150,6 +150,9 @@
     const input = document.getElementById("map-date-input");
     if (input && input.value !== date) input.value = date;
     setStatus(format(ui.dateShown, { date: date.split("-").reverse().join("/") }));
+    // Units found for the old date may not exist on the new one, so shown results are redone.
+    const list = document.getElementById("map-search-results");
+    if (list && list.childElementCount) runSearch(false);
   }
 
   // --- Layer tree --------------------------------------------------------------------------
