@@ -52,7 +52,7 @@ def test_every_builtin_layer_exists_with_a_schema() -> None:
 
 
 @pytest.mark.shared_data
-def test_boundaries_layer_answers_for_dates_before_and_after_the_reform(
+def test_boundaries_layer_before_and_after_reform(
     shared_data: Path,
 ) -> None:
     import_boundaries(shared_data / DISTRICTS)
@@ -98,7 +98,7 @@ def test_access_follows_level_roles_and_key_scopes(make_user: Callable[..., Any]
     assert "khu-dan-cu" not in access.readable_layers(public).values_list("slug", flat=True)
 
 
-def test_personal_attributes_are_removed_unless_the_reader_may_see_them(
+def test_personal_attributes_hidden_from_officer(
     make_user: Callable[..., Any],
 ) -> None:
     department = Department.objects.create(code="so-gtvt", name="Sở Giao thông vận tải")
@@ -110,7 +110,7 @@ def test_personal_attributes_are_removed_unless_the_reader_may_see_them(
     assert access.visible_properties(accidents, properties, police) == properties
 
 
-def test_schema_converts_file_text_and_names_the_faulty_field() -> None:
+def test_schema_converts_text_names_field() -> None:
     hydrants = layer("tru-nuoc-chua-chay")
     cleaned = clean_properties(hydrants, {"loai": "trụ nước", "luu_luong_ls": "1.234,5"})
     assert cleaned["luu_luong_ls"] == 1234.5
@@ -122,7 +122,7 @@ def test_schema_converts_file_text_and_names_the_faulty_field() -> None:
         clean_properties(layer("khu-dan-cu"), {"ten": "Tổ 5", "ho_ten": "Nguyễn Văn A"})
 
 
-def test_edits_keep_who_when_and_the_feature_before_and_after(
+def test_edits_keep_history(
     make_user: Callable[..., Any],
 ) -> None:
     editor = make_user("congan", Role.POLICE_OFFICER)
@@ -153,7 +153,7 @@ def test_edits_keep_who_when_and_the_feature_before_and_after(
     assert hydrants.version == version + 4
 
 
-def test_a_feature_of_the_wrong_geometry_type_is_refused(make_user: Callable[..., Any]) -> None:
+def test_wrong_geometry_type_rejected(make_user: Callable[..., Any]) -> None:
     with pytest.raises(FeatureError, match="point"):
         create_feature(
             layer("tru-nuoc-chua-chay"),
@@ -163,7 +163,7 @@ def test_a_feature_of_the_wrong_geometry_type_is_refused(make_user: Callable[...
         )
 
 
-def test_editing_needs_an_editor_role_in_the_owner_agency(make_user: Callable[..., Any]) -> None:
+def test_editing_needs_owner_editor_role(make_user: Callable[..., Any]) -> None:
     police_department = Department.objects.create(code="ca-tinh", name="Công an tỉnh")
     other = Department.objects.create(code="so-xd", name="Sở Xây dựng")
     hydrants = layer("tru-nuoc-chua-chay")
@@ -176,7 +176,7 @@ def test_editing_needs_an_editor_role_in_the_owner_agency(make_user: Callable[..
     assert not access.can_edit(hydrants, make_user("ld", Role.PROVINCIAL_LEADER))
 
 
-def test_layer_form_names_each_fault_of_a_typed_schema() -> None:
+def test_layer_form_names_schema_faults() -> None:
     from tinhso.geo.admin import LayerForm
 
     data = {

@@ -187,7 +187,7 @@ class MapFeature(models.Model):
     """One feature of a layer, in WGS 84, with the bounding box that SQLite filters on.
 
     ``valid_from`` and ``valid_to`` (both inclusive, as on units) bound the time the feature describes; the
-    boundaries layer takes them from the units' validity, so one layer answers for any date.
+    boundaries layer takes them from the units' validity, so one layer serves any date.
     ``external_id`` is the identifier in the source (OSM id, feature id of a file) and makes a
     repeated import update features instead of adding them twice. ``search_text`` is the label
     folded to ASCII lower case for search that ignores diacritics.

@@ -133,7 +133,7 @@ def test_malformed_message_names_its_fault(raw: bytes, reason: str) -> None:
     assert reason in raised.value.reason
 
 
-def test_framer_splits_octet_counted_and_line_frames_across_reads() -> None:
+def test_framer_mixed_framings_across_reads() -> None:
     first = b"<34>1 - a b - - - one"
     second = b"<34>Jul  1 08:00:00 host app: two"
     stream = str(len(first)).encode() + b" " + first + second + b"\n"
@@ -205,5 +205,5 @@ def test_octet_counted_stream_round_trips(messages: list[tuple[int, str, str]], 
         (priority, host) for priority, host, _text in messages
     ]
     expected = [text.rstrip("\r\n\x00") for _p, _h, text in messages]
-    # A byte-order mark at the start of MSG only says the text is UTF-8 (RFC 5424, 6.4).
+    # A byte-order mark at the start of MSG only marks the text as UTF-8 (RFC 5424, 6.4).
     assert [m.message for m in parsed] == [t.removeprefix("\ufeff") for t in expected]

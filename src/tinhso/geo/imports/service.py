@@ -600,7 +600,7 @@ def _record_crs(report: ImportReport, crs: str, how: str) -> str:
     source = crs_module.parse_crs(crs)
     operation = crs_module.transformer(crs, crs_module.WGS84)
     report.summary["crs_name"] = source.name
-    # EPSG:15498 only swaps the axes (longitude first), which tells a reader nothing.
+    # EPSG:15498 only swaps the axes (longitude first), so listing it would mean nothing to a reader.
     report.summary["crs_operation"] = [
         code for code in crs_module.operation_codes(operation) if code != "EPSG:15498"
     ]

@@ -43,7 +43,7 @@ SCHEMA_TYPES = {
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
 }
-# A layer of one family also holds its multi-part form (the boundaries are MultiPolygons).
+# A layer of one family also contains its multi-part form (the boundaries are MultiPolygons).
 GEOMETRY_SCHEMAS: dict[str, list[str]] = {
     GeometryKind.POINT: ["Point", "MultiPoint"],
     GeometryKind.LINESTRING: ["LineString", "MultiLineString"],
@@ -53,7 +53,7 @@ GEOMETRY_SCHEMAS: dict[str, list[str]] = {
 
 
 def geometry_schema(geometry_type: str) -> dict[str, Any]:
-    """The JSON Schema of a layer's geometry, by reference to the GeoJSON schemas."""
+    """Return the JSON Schema of a layer's geometry, by reference to the GeoJSON schemas."""
     names = GEOMETRY_SCHEMAS.get(geometry_type, GEOMETRY_SCHEMAS[GeometryKind.GEOMETRY])
     references: list[dict[str, Any]] = [
         {"$ref": f"https://geojson.org/schema/{name}.json"} for name in names

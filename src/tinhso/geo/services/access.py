@@ -124,7 +124,7 @@ def can_read(layer: Layer, reader: Reader) -> bool:
 
 
 def readable_layers(reader: Reader) -> QuerySet[Layer]:
-    """The layers ``reader`` may read, in layer-tree order."""
+    """Return the layers ``reader`` may read, in layer-tree order."""
     layers = Layer.objects.select_related("owner").order_by("sort_order", "slug")
     allowed = [layer.pk for layer in layers if can_read(layer, reader)]
     return layers.filter(pk__in=allowed)

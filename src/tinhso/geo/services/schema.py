@@ -3,7 +3,7 @@
 A schema field is ``{"name", "type", "label", "label_en", "required", "choices", "personal"}``
 with type one of ``string``, ``integer``, ``number``, ``date``, ``boolean``. Values from files
 arrive as text more often than not, so they are converted where the conversion is exact
-("12" to 12, "1.234,5" to 1234.5, "05/12/2026" to "2026-12-05"); anything else is refused
+("12" to 12, "1.234,5" to 1234.5, "05/12/2026" to "2026-12-05"). Anything else is rejected
 with the field named.
 """
 
@@ -28,7 +28,7 @@ _FALSE = {"false", "0", "no", "không", "khong", ""}
 
 
 def clean_properties(layer: Layer, properties: dict[str, Any]) -> dict[str, Any]:
-    """The attributes converted to the schema's types; raises :class:`FeatureError` on the first fault."""
+    """Convert the attributes to the schema's types; raise :class:`FeatureError` on the first fault."""
     if not isinstance(properties, dict):
         raise FeatureError(_("Attributes must be a JSON object of name: value."))
     known = {field["name"]: field for field in layer.schema if field.get("name")}
@@ -157,7 +157,7 @@ def _type_label(kind: str) -> str:
 
 
 def schema_problems(schema: Any) -> list[str]:
-    """What is wrong with a layer's attribute schema, one message per fault; empty when valid."""
+    """List what is wrong with a layer's attribute schema, one message per fault (empty when valid)."""
     if not isinstance(schema, list):
         return [
             _('The schema must be a JSON list of attributes: [{"name": "ten", "type": "string"}].')

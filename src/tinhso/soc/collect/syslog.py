@@ -147,7 +147,7 @@ def _nil(value: str) -> str:
 
 
 def _rfc3339(text: str) -> dt.datetime:
-    """An RFC 3339 timestamp with its offset; RFC 5424 forbids leap seconds and missing offsets."""
+    """Parse an RFC 3339 timestamp, which RFC 5424 requires to carry a time and an offset."""
     value = text.replace("Z", "+00:00").replace("z", "+00:00")
     try:
         parsed = dt.datetime.fromisoformat(value)
@@ -262,7 +262,7 @@ def _parse_3164(
 
 
 def _bsd_timestamp(match: re.Match[str], received_at: dt.datetime) -> dt.datetime | None:
-    """The BSD time in the receiver's zone and the year that puts it nearest the receipt."""
+    """Return the BSD time in the receiver's zone, in the year that puts it nearest the receipt."""
     if match.group("month") not in MONTHS:
         return None
     month = MONTHS.index(match.group("month")) + 1
@@ -338,7 +338,7 @@ class OctetFramer:
             del self._buffer[: newline + 1]
 
     def flush(self) -> bytes | None:
-        """The bytes of an unterminated last line when the connection closes."""
+        """Return the bytes of an unterminated last line when the connection closes."""
         if not self._buffer:
             return None
         frame = bytes(self._buffer)
