@@ -17,6 +17,7 @@ urlpatterns = [
     path("ioc/alerts/", include("tinhso.ioc.alerts.urls")),
     path("ioc/", include("tinhso.ioc.urls")),
     path("reports/", include("tinhso.reports.urls")),
+    path("soc/", include("tinhso.soc.urls")),
     path("ogc/", include("tinhso.geo.ogc.urls")),
     path("tiles/", include("tinhso.geo.tiles.urls")),
     path("map/import/", include("tinhso.geo.imports.urls")),

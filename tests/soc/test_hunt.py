@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from tinhso.soc.cli.hunt import TIMELINE_COLUMNS
 from tinhso.soc.engine import Hit, RuleSet, hunt
-from tinhso.soc.management.commands.soc import TIMELINE_COLUMNS, Command
+from tinhso.soc.management.commands.soc import Command
 
 RULES = Path("soc") / "sigma" / "rules" / "windows"
 SAMPLES = Path("soc") / "evtx-attack-samples"

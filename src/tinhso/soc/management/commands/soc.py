@@ -1,173 +1,31 @@
 """``tinhso soc``: commands of the cyber-security operations centre.
 
-``tinhso soc hunt PATH... --rules DIR`` runs Sigma rules over EVTX files and writes a timeline
-of hits sorted by time, with a summary on standard error.
+The subcommands live in :mod:`tinhso.soc.cli`, one module per group.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Protocol
-
-from django.core.management.base import CommandError
-from django.utils.translation import gettext as _
+import importlib
+import pkgutil
+from typing import Any
 
 from tinhso.core.management.base import PlatformCommand
-from tinhso.soc.engine.hunt import Hit, HuntSummary, RuleSet, hunt
+from tinhso.soc import cli
 
 
-class TextSink(Protocol):
-    """Anything with a ``write(str)`` method: a file or the command's standard output."""
-
-    def write(self, text: str, /) -> object: ...
-
-
-TIMELINE_COLUMNS = ("time", "host", "rule_id", "title", "level", "tags", "file", "event")
-
-
-def _row(hit: Hit) -> dict[str, Any]:
-    return {
-        "time": hit.time,
-        "host": hit.computer,
-        "rule_id": hit.rule_id,
-        "title": hit.title,
-        "level": hit.level,
-        "tags": list(hit.tags),
-        "file": hit.file,
-        "event": hit.event,
-    }
-
-
-def write_jsonl(hits: list[Hit], stream: TextSink) -> None:
-    for hit in hits:
-        stream.write(json.dumps(_row(hit), ensure_ascii=False) + "\n")
-
-
-def write_csv(hits: list[Hit], stream: TextSink) -> None:
-    writer = csv.DictWriter(stream, fieldnames=TIMELINE_COLUMNS)
-    writer.writeheader()
-    for hit in hits:
-        row = _row(hit)
-        row["tags"] = " ".join(hit.tags)
-        row["event"] = json.dumps(hit.event, ensure_ascii=False)
-        writer.writerow(row)
-
-
-def _placeholders(assignments: list[str]) -> dict[str, list[str]]:
-    placeholders: dict[str, list[str]] = {}
-    for assignment in assignments:
-        name, separator, value = assignment.partition("=")
-        if not separator or not name:
-            raise CommandError(
-                _("Invalid --placeholder %(value)s: expected NAME=VALUE.") % {"value": assignment}
-            )
-        placeholders.setdefault(name, []).append(value)
-    return placeholders
-
-
-@contextmanager
-def _output(path: Path | None, default: TextSink) -> Iterator[TextSink]:
-    if path is None:
-        yield default
-        return
-    try:
-        with path.open("w", encoding="utf-8", newline="") as stream:
-            yield stream
-    except OSError as error:
-        raise CommandError(
-            _("Cannot write the timeline to %(path)s: %(error)s") % {"path": path, "error": error}
-        ) from error
+def _subcommand_modules() -> list[Any]:
+    names = sorted(info.name for info in pkgutil.iter_modules(cli.__path__))
+    return [importlib.import_module(f"{cli.__name__}.{name}") for name in names]
 
 
 class Command(PlatformCommand):
-    help = "Cyber-security operations centre: hunt PATH... --rules DIR runs Sigma rules over EVTX files."
+    help = "Cyber-security operations centre: collect logs, hunt with Sigma rules, work incidents."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        hunt_parser = actions.add_parser(
-            "hunt", help="Run Sigma rules over EVTX files and print a timeline of hits."
-        )
-        hunt_parser.add_argument(
-            "paths", nargs="+", type=Path, help="EVTX files, or folders searched for .evtx files."
-        )
-        hunt_parser.add_argument(
-            "--rules",
-            required=True,
-            action="append",
-            type=Path,
-            help="Folder or .yml file of Sigma rules; repeat the option for several.",
-        )
-        hunt_parser.add_argument(
-            "--placeholder",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="A value of the %%NAME%% placeholder that the 'expand' modifier fills in; "
-            "repeat the option for several values or names.",
-        )
-        hunt_parser.add_argument(
-            "--format",
-            choices=("jsonl", "csv"),
-            default="jsonl",
-            help="Timeline format (default jsonl).",
-        )
-        hunt_parser.add_argument(
-            "--out",
-            type=Path,
-            default=None,
-            help="File for the timeline (default: standard output).",
-        )
+        for module in _subcommand_modules():
+            module.add_parser(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "hunt":
-            self.hunt(options)
-
-    def hunt(self, options: dict[str, Any]) -> None:
-        for rules_path in options["rules"]:
-            if not rules_path.exists():
-                raise CommandError(_("Rule path not found: %(path)s") % {"path": rules_path})
-        for path in options["paths"]:
-            if not path.exists():
-                raise CommandError(_("EVTX path not found: %(path)s") % {"path": path})
-        ruleset = RuleSet.from_paths(options["rules"], _placeholders(options["placeholder"]))
-        if not ruleset.rules:
-            raise CommandError(
-                _("No usable Sigma rule under %(paths)s (%(rejected)s rejected).")
-                % {
-                    "paths": ", ".join(str(path) for path in options["rules"]),
-                    "rejected": len(ruleset.rejected),
-                }
-            )
-        hits, summary = hunt(ruleset, options["paths"])
-        with _output(options["out"], self.stdout) as stream:
-            if options["format"] == "csv":
-                write_csv(hits, stream)
-            else:
-                write_jsonl(hits, stream)
-        self.write_summary(summary)
-
-    def write_summary(self, summary: HuntSummary) -> None:
-        for error in summary.rules_rejected:
-            self.stderr.write(_("Rule rejected: %(error)s") % {"error": error})
-        for failure in summary.files_failed:
-            self.stderr.write(_("File skipped: %(error)s") % {"error": failure})
-        self.stderr.write(
-            _(
-                "%(files)s files (%(failed)s unreadable), %(events)s events, %(rules)s rules loaded, "
-                "%(rejected)s rules rejected, %(hits)s hits, %(rate).0f events per second."
-            )
-            % {
-                "files": summary.files,
-                "failed": len(summary.files_failed),
-                "events": summary.events,
-                "rules": summary.rules_loaded,
-                "rejected": len(summary.rules_rejected),
-                "hits": summary.hits,
-                "rate": summary.events_per_second,
-            }
-        )
+        options["run"](self, options)

@@ -1,0 +1,1 @@
+"""Explainable anomaly detection over authentication and process events."""
