@@ -81,6 +81,8 @@ class PlatformConfig:
     secure_cookies: bool
     session_idle_minutes: int
     proxy_count: int
+    # Folders (or files) of Sigma rules that live detection loads; TINHSO_SOC_RULES.
+    soc_rules: tuple[Path, ...] = ()
 
 
 def parse_bool(name: str, raw: str) -> bool:
@@ -100,6 +102,12 @@ def parse_int(name: str, raw: str, minimum: int) -> int:
     if value < minimum:
         raise ConfigurationError(f"{name}={value} is below the minimum {minimum}.")
     return value
+
+
+def parse_paths(raw: str, default: Path) -> tuple[Path, ...]:
+    """Split a list of paths separated by ``os.pathsep``; an empty value gives ``default``."""
+    paths = tuple(Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip())
+    return paths or (default,)
 
 
 def parse_database_url(url: str, data_dir: Path) -> DatabaseConfig:
@@ -206,4 +214,5 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> PlatformCo
             "TINHSO_SESSION_IDLE_MINUTES", env.get("TINHSO_SESSION_IDLE_MINUTES", "30"), minimum=1
         ),
         proxy_count=parse_int("TINHSO_PROXY_COUNT", env.get("TINHSO_PROXY_COUNT", "0"), minimum=0),
+        soc_rules=parse_paths(env.get("TINHSO_SOC_RULES", ""), default=data_dir / "soc" / "rules"),
     )

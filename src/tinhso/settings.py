@@ -228,3 +228,14 @@ TINHSO_PROVINCE_CODE = "25"
 TINHSO_REFORM_DATE = "2025-07-01"
 # Requests per minute for an API key that has no rate limit of its own.
 TINHSO_API_DEFAULT_RATE_LIMIT = 600
+
+# --- Security operations centre ----------------------------------------------------------
+
+# Sigma rule folders of live detection (TINHSO_SOC_RULES, paths separated by ":"; default
+# DATA_DIR/soc/rules). Rules are reloaded when a file under them changes.
+TINHSO_SOC_RULES = PLATFORM.soc_rules
+# Alerts of one host, user and rule join an open incident whose last event is at most this
+# many seconds older; otherwise they open a new incident.
+TINHSO_SOC_INCIDENT_WINDOW_SECONDS = 60 * 60
+# Largest evidence file an analyst may attach to an incident, in bytes.
+TINHSO_SOC_EVIDENCE_MAX_BYTES = 25 * 1024 * 1024
