@@ -47,6 +47,12 @@ class ThreatIndicator(models.Model):
     stix_id = models.CharField(_("STIX id"), max_length=120, blank=True)
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    tags = models.JSONField(
+        _("tags"),
+        default=list,
+        blank=True,
+        help_text=_("STIX labels, kill-chain phases and ATT&CK techniques, given to matches."),
+    )
 
     class Meta:
         verbose_name = _("threat indicator")
