@@ -1,6 +1,8 @@
 """``tinhso soc hunt PATH... --rules DIR``: run Sigma rules over EVTX files.
 
-Writes a timeline of hits sorted by time, with a summary on standard error.
+Writes a timeline of hits sorted by time, with a summary on standard error. The ``kind``
+column tells a rule hit (one event) from a correlation hit, whose ``event`` column holds the
+correlation's group, count, first and last time and a reference to each event it counted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from tinhso.soc.engine.correlation import CorrelationHit
 from tinhso.soc.engine.hunt import Hit, HuntSummary, RuleSet, hunt
 
 
@@ -24,10 +27,23 @@ class TextSink(Protocol):
     def write(self, text: str, /) -> object: ...
 
 
-TIMELINE_COLUMNS = ("time", "host", "rule_id", "title", "level", "tags", "file", "event")
+# "kind" comes last so that readers of the columns before it by position keep working.
+TIMELINE_COLUMNS = (
+    "time",
+    "host",
+    "rule_id",
+    "title",
+    "level",
+    "tags",
+    "file",
+    "event",
+    "kind",
+)
+
+TimelineHit = Hit | CorrelationHit
 
 
-def _row(hit: Hit) -> dict[str, Any]:
+def _row(hit: TimelineHit) -> dict[str, Any]:
     return {
         "time": hit.time,
         "host": hit.computer,
@@ -37,15 +53,16 @@ def _row(hit: Hit) -> dict[str, Any]:
         "tags": list(hit.tags),
         "file": hit.file,
         "event": hit.event,
+        "kind": hit.kind,
     }
 
 
-def write_jsonl(hits: list[Hit], stream: TextSink) -> None:
+def write_jsonl(hits: list[TimelineHit], stream: TextSink) -> None:
     for hit in hits:
         stream.write(json.dumps(_row(hit), ensure_ascii=False) + "\n")
 
 
-def write_csv(hits: list[Hit], stream: TextSink) -> None:
+def write_csv(hits: list[TimelineHit], stream: TextSink) -> None:
     writer = csv.DictWriter(stream, fieldnames=TIMELINE_COLUMNS)
     writer.writeheader()
     for hit in hits:
@@ -163,3 +180,8 @@ def _write_summary(command: BaseCommand, summary: HuntSummary) -> None:
             "rate": summary.events_per_second,
         }
     )
+    if summary.correlations_loaded:
+        command.stderr.write(
+            _("%(correlations)s correlation rules loaded, %(hits)s correlation hits.")
+            % {"correlations": summary.correlations_loaded, "hits": summary.correlation_hits}
+        )

@@ -12,10 +12,18 @@ from typing import Any
 
 from tinhso.soc.engine.batch import EventBatch, as_text
 from tinhso.soc.engine.compiler import CompiledRule, compile_rule
+from tinhso.soc.engine.correlation import (
+    CorrelationHit,
+    CorrelationRule,
+    CorrelationSet,
+    RuleReference,
+    link_correlations,
+    timeline,
+)
 from tinhso.soc.engine.errors import EvtxError, RuleError
 from tinhso.soc.engine.evtx_reader import Event, read_evtx
 from tinhso.soc.engine.logsource import Target
-from tinhso.soc.engine.rules import SigmaRule, load_rule_file, parse_rules, rule_files
+from tinhso.soc.engine.rules import SigmaRule, load_rule_documents, parse_documents, rule_files
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +40,24 @@ class Hit:
     tags: tuple[str, ...]
     file: str
     event: dict[str, Any]
+    # The flat fields the rule matched on, which correlation rules group by.
+    fields: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    kind = "rule"
 
 
 class RuleSet:
-    """Compiled rules indexed by channel, plus the rules that could not be compiled."""
+    """Compiled rules indexed by channel, their correlation rules, and the rejected rules."""
 
     def __init__(
-        self, compiled: Sequence[CompiledRule], rejected: Sequence[RuleError] = ()
+        self,
+        compiled: Sequence[CompiledRule],
+        rejected: Sequence[RuleError] = (),
+        correlations: CorrelationSet | None = None,
     ) -> None:
         self.rules = list(compiled)
         self.rejected = list(rejected)
+        self.correlations = correlations or CorrelationSet()
         self._candidates: dict[
             tuple[str | None, str | None], list[tuple[CompiledRule, Target]]
         ] = {}
@@ -57,7 +73,10 @@ class RuleSet:
 
     @classmethod
     def from_rules(
-        cls, rules: Iterable[SigmaRule], placeholders: Mapping[str, Sequence[str]] | None = None
+        cls,
+        rules: Iterable[SigmaRule],
+        placeholders: Mapping[str, Sequence[str]] | None = None,
+        correlations: Sequence[CorrelationRule] = (),
     ) -> RuleSet:
         compiled, rejected = [], []
         for rule in rules:
@@ -66,7 +85,8 @@ class RuleSet:
             except RuleError as error:
                 logger.info("Rejected rule: %s", error)
                 rejected.append(error)
-        return cls(compiled, rejected)
+        linked = _link_correlations(correlations, compiled, rejected)
+        return cls(compiled, [*rejected, *linked.rejected], linked)
 
     @classmethod
     def from_paths(
@@ -74,21 +94,29 @@ class RuleSet:
     ) -> RuleSet:
         """Load every rule file under the paths; invalid files end up in ``rejected``."""
         rules: list[SigmaRule] = []
+        correlations: list[CorrelationRule] = []
         rejected: list[RuleError] = []
         for path in paths:
             for file in rule_files(path):
                 try:
-                    rules.extend(load_rule_file(file))
+                    documents = load_rule_documents(file)
                 except RuleError as error:
                     logger.info("Rejected rule file: %s", error)
                     rejected.append(error)
-        ruleset = cls.from_rules(rules, placeholders)
+                    continue
+                rules.extend(documents.rules)
+                correlations.extend(documents.correlations)
+                rejected.extend(documents.rejected)
+        ruleset = cls.from_rules(rules, placeholders, correlations)
         ruleset.rejected[:0] = rejected
         return ruleset
 
     @classmethod
     def from_text(cls, text: str) -> RuleSet:
-        return cls.from_rules(parse_rules(text))
+        documents = parse_documents(text)
+        ruleset = cls.from_rules(documents.rules, correlations=documents.correlations)
+        ruleset.rejected[:0] = documents.rejected
+        return ruleset
 
     def candidates(
         self, channel: str | None, event_id: str | None
@@ -104,6 +132,19 @@ class RuleSet:
             )
             self._candidates[key] = accepted
         return accepted
+
+
+def _link_correlations(
+    correlations: Sequence[CorrelationRule],
+    compiled: Sequence[CompiledRule],
+    rejected: Sequence[RuleError],
+) -> CorrelationSet:
+    """Link correlation rules to the compiled rules; log each correlation rejected."""
+    references = [RuleReference(rule.rule.id, rule.rule.name) for rule in compiled]
+    linked = link_correlations(correlations, references, rejected)
+    for error in linked.rejected:
+        logger.info("Rejected correlation rule: %s", error)
+    return linked
 
 
 def match_events(
@@ -149,6 +190,7 @@ def match_events(
                 tags=rule.rule.attack_tags,
                 file=files[index],
                 event=event.original,
+                fields=event.fields,
             )
         )
     return hits
@@ -164,6 +206,8 @@ class HuntSummary:
     rules_loaded: int = 0
     rules_rejected: list[RuleError] = field(default_factory=list)
     hits: int = 0
+    correlations_loaded: int = 0
+    correlation_hits: int = 0
     seconds: float = 0.0
 
     @property
@@ -188,11 +232,12 @@ DEFAULT_BATCH_EVENTS = 50_000
 
 def hunt(
     ruleset: RuleSet, paths: Iterable[Path], batch_events: int = DEFAULT_BATCH_EVENTS
-) -> tuple[list[Hit], HuntSummary]:
+) -> tuple[list[Hit | CorrelationHit], HuntSummary]:
     """Hunt over EVTX files; a file that cannot be read is reported and skipped.
 
     Events of several files are matched together in batches of about ``batch_events``, which
     does not change any file's hits because every rule is evaluated per event.
+    The timeline also holds the hits of the correlation rules, evaluated over all the hits.
     """
     summary = HuntSummary(rules_loaded=len(ruleset.rules), rules_rejected=list(ruleset.rejected))
     hits: list[Hit] = []
@@ -215,7 +260,18 @@ def hunt(
             pending, pending_files = [], []
     if pending:
         hits.extend(match_events(ruleset, pending, pending_files))
-    summary.seconds = time.perf_counter() - started
-    summary.hits = len(hits)
     hits.sort(key=lambda hit: (hit.time, hit.file, hit.rule_id))
-    return hits, summary
+    rows = _with_correlations(ruleset, hits, summary)
+    summary.seconds = time.perf_counter() - started
+    summary.hits = len(rows)
+    return rows, summary
+
+
+def _with_correlations(
+    ruleset: RuleSet, hits: list[Hit], summary: HuntSummary
+) -> list[Hit | CorrelationHit]:
+    """Add the correlation hits to the timeline and count them in the summary."""
+    summary.correlations_loaded = len(ruleset.correlations.correlations)
+    rows = timeline(ruleset.correlations, hits)
+    summary.correlation_hits = sum(1 for row in rows if isinstance(row, CorrelationHit))
+    return rows

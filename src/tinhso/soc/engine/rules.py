@@ -1,4 +1,9 @@
-"""Load Sigma rules from YAML: single rules, multi-document files and Sigma 1 rule collections."""
+"""Load Sigma rules from YAML: single rules, multi-document files and Sigma 1 rule collections.
+
+A file may also hold Sigma correlation rules (documents with a ``correlation`` map), next to
+the rules they reference or apart from them; they are parsed by
+:func:`tinhso.soc.engine.correlation.parse_correlation`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tinhso.soc.engine.correlation import CorrelationRule, parse_correlation
 from tinhso.soc.engine.errors import RuleError
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,8 @@ class SigmaRule:
     path: Path | None = None
     status: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The optional unique name by which correlation rules may reference the rule.
+    name: str = ""
 
     @property
     def attack_tags(self) -> tuple[str, ...]:
@@ -87,10 +95,11 @@ def _resolve_collection(documents: list[Any], path: Path | None) -> Iterator[dic
 
 
 def _rule_from_document(document: dict[str, Any], path: Path | None) -> SigmaRule | None:
-    """Build a rule, or return None for a correlation or filter document, which are not rules."""
+    """Build a rule, or return None for a filter document, which is not a rule."""
     rule_id = str(document.get("id") or "")
-    if "correlation" in document or "filter" in document:
-        logger.debug("Skipping non-detection document %s in %s", rule_id, path)
+    if "filter" in document:
+        # NOTE: Sigma filters (a separate part of the specification) are not applied yet.
+        logger.info("Skipping Sigma filter document %s in %s", rule_id or "-", path)
         return None
     detection = document.get("detection")
     if not isinstance(detection, dict):
@@ -122,26 +131,66 @@ def _rule_from_document(document: dict[str, Any], path: Path | None) -> SigmaRul
         path=path,
         status=str(document.get("status") or ""),
         raw=document,
+        name=str(document.get("name") or ""),
     )
 
 
-def parse_rules(text: str, path: Path | None = None) -> list[SigmaRule]:
-    """Parse the rules of one YAML text; raise RuleError for invalid YAML or an invalid rule."""
-    rules = []
+@dataclass
+class RuleDocuments:
+    """The detection rules and correlation rules of one YAML text.
+
+    ``rejected`` holds the correlation documents that are invalid; the other documents of the
+    text are still loaded.
+    """
+
+    rules: list[SigmaRule] = field(default_factory=list)
+    correlations: list[CorrelationRule] = field(default_factory=list)
+    rejected: list[RuleError] = field(default_factory=list)
+
+
+def parse_documents(text: str, path: Path | None = None) -> RuleDocuments:
+    """Parse the rules and correlation rules of one YAML text.
+
+    Raise RuleError for invalid YAML or an invalid detection rule, which reject the whole text
+    as before correlations were read; an invalid correlation goes to ``rejected``.
+    """
+    parsed = RuleDocuments()
     for document in _resolve_collection(_documents(text, path), path):
+        if "correlation" in document:
+            try:
+                parsed.correlations.append(parse_correlation(document, path))
+            except RuleError as error:
+                parsed.rejected.append(error)
+            continue
         rule = _rule_from_document(document, path)
         if rule is not None:
-            rules.append(rule)
-    return rules
+            parsed.rules.append(rule)
+    return parsed
 
 
-def load_rule_file(path: Path) -> list[SigmaRule]:
-    """Load the rules of one ``.yml`` file."""
+def parse_rules(text: str, path: Path | None = None) -> list[SigmaRule]:
+    """Parse the detection rules of one YAML text; raise RuleError for any invalid document."""
+    parsed = parse_documents(text, path)
+    if parsed.rejected:
+        raise parsed.rejected[0]
+    return parsed.rules
+
+
+def load_rule_documents(path: Path) -> RuleDocuments:
+    """Load the rules and correlation rules of one ``.yml`` file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RuleError("unreadable-file", f"cannot read the file: {error}", path=path) from error
-    return parse_rules(text, path)
+    return parse_documents(text, path)
+
+
+def load_rule_file(path: Path) -> list[SigmaRule]:
+    """Load the detection rules of one ``.yml`` file."""
+    parsed = load_rule_documents(path)
+    if parsed.rejected:
+        raise parsed.rejected[0]
+    return parsed.rules
 
 
 def rule_files(directory: Path) -> list[Path]:
