@@ -48,6 +48,7 @@ def _mount_routers() -> None:
     api.add_router("/ioc/", ioc_router)
     api.add_router("/ioc/", dashboards_router)
     api.add_router("/share/", sharing_router)
+    api.add_router("/soc/", "tinhso.soc.collect.api.router")
 
 
 _mount_routers()

@@ -67,6 +67,8 @@ class SyslogReceiver:
 
     Port 0 picks a free port (``udp_port``/``tcp_port`` tell which after :meth:`start`); None
     turns a transport off. ``ssl_context`` makes the TCP listener speak TLS (RFC 5425).
+    ``zone`` is the time zone of ``Received.received_at``, in which an RFC 3164 timestamp,
+    which has no zone of its own, is read.
     """
 
     def __init__(
@@ -80,8 +82,10 @@ class SyslogReceiver:
         queue_size: int = 10_000,
         batch_size: int = 500,
         batch_seconds: float = 0.2,
+        zone: dt.tzinfo = dt.UTC,
     ) -> None:
         self.sink = sink
+        self.zone = zone
         self.host = host
         self._udp_port = udp_port
         self._tcp_port = tcp_port
@@ -148,7 +152,7 @@ class SyslogReceiver:
     # --- Ingress ---------------------------------------------------------------------------
 
     def _accept(self, transport: str, peer: str, raw: bytes) -> Received:
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(self.zone)
         self.stats.received += 1
         try:
             return Received(transport, peer, now, raw, message=parse(raw, received_at=now))
@@ -195,7 +199,7 @@ class SyslogReceiver:
         if isinstance(frame, SyslogParseError):
             self.stats.received += 1
             self.stats.malformed += 1
-            return Received(transport, peer, dt.datetime.now(dt.UTC), b"", error=frame.reason)
+            return Received(transport, peer, dt.datetime.now(self.zone), b"", error=frame.reason)
         return self._accept(transport, peer, frame)
 
     # --- Delivery --------------------------------------------------------------------------
