@@ -255,6 +255,7 @@ MATRIX_PARTS = (
     "tests.geo.matrix_map",
     "tests.geo.matrix_editing",
     "tests.geo.matrix_admin",
+    "tests.soc.matrix_incidents",
 )
 PARTS = [importlib.import_module(name) for name in MATRIX_PARTS]
 for part in PARTS:

@@ -56,7 +56,9 @@ def write_docx(report: layout.ReportDocument) -> bytes:
     for block in report.evaluation.blocks:
         _block(doc, block, report, bookmark_ids)
     _closing_block(doc, report)
-    _appendix(doc, report)
+    # A report built without figure queries has no data sources to list.
+    if report.evaluation.figures:
+        _appendix(doc, report)
     _embed_manifest(doc, report.manifest)
     doc.core_properties.title = report.title
     doc.core_properties.subject = "tinhso report manifest: " + MANIFEST_PART

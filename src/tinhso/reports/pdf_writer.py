@@ -181,9 +181,11 @@ def write_pdf(report: layout.ReportDocument) -> bytes:
         story.extend(_block(block, report, styles))
     story.append(CondPageBreak(60 * mm))
     story.append(_closing(report, styles))
-    story.append(NextPageTemplate("landscape"))
-    story.append(PageBreak())
-    story.extend(_appendix(report, styles))
+    # A report built without figure queries has no data sources to list.
+    if report.evaluation.figures:
+        story.append(NextPageTemplate("landscape"))
+        story.append(PageBreak())
+        story.extend(_appendix(report, styles))
     template.build(story)
     return _attach_manifest(buffer.getvalue(), report)
 
