@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.soc.support import matched_indexes
+from tinhso.soc.engine import flatten_event
 
 # Events 0..3 cover the four combinations of "a" and "b".
 EVENTS = [
@@ -109,3 +110,21 @@ def test_field_names_ignore_case() -> None:
     events = [{"ImagePath": "C:\\a.exe"}, {"imagepath": "C:\\a.exe"}, {"IMAGEPATH": "C:\\b.exe"}]
     detection = {"selection": {"ImagePath|endswith": "\\a.exe"}, "condition": "selection"}
     assert matched_indexes(detection, events) == [0, 1]
+
+
+def test_spaced_field_names_match() -> None:
+    # Windows Defender writes "Threat Name"; SigmaHQ rules write ThreatName.
+    record = {
+        "Event": {
+            "System": {
+                "EventID": 1116,
+                "Channel": "Microsoft-Windows-Windows Defender/Operational",
+            },
+            "EventData": {"Threat Name": "Virus:DOS/EICAR_Test_File", "ThreatID": "2147519003"},
+        }
+    }
+    fields = flatten_event(record)
+    assert fields["ThreatName"] == "Virus:DOS/EICAR_Test_File"
+    assert fields["Threat Name"] == "Virus:DOS/EICAR_Test_File"
+    detection = {"selection": {"ThreatName|endswith": "EICAR_Test_File"}, "condition": "selection"}
+    assert matched_indexes(detection, [fields]) == [0]

@@ -85,7 +85,20 @@ def flatten_event(record: dict[str, Any]) -> dict[str, Any]:
             _flatten_into(fields, data, section)
         elif data is not None:
             fields.setdefault(section, data)
+    _add_names_without_spaces(fields)
     return fields
+
+
+def _add_names_without_spaces(fields: dict[str, Any]) -> None:
+    """Copy each field whose name has spaces to the same name without them.
+
+    Windows Defender names its data "Threat Name", "Process Name" or "Source Name", while
+    SigmaHQ rules write ThreatName, ProcessName and SourceName. A field already present under
+    the name without spaces keeps its value.
+    """
+    spaced = [name for name in fields if " " in name]
+    for name in spaced:
+        fields.setdefault(name.replace(" ", ""), fields[name])
 
 
 # EVTX layout: a 4096-byte file header, then chunks of 65536 bytes. The header stores the
