@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 TECHNIQUE_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$")
 OTHER_TACTIC = "other"
+# Tactics that SigmaHQ rules name but the shipped v18.1 data does not list (its Defense
+# Evasion is split into these two in the rules). They are ordered where Defense Evasion is.
+NEWER_TACTICS = {"stealth": "Stealth", "defense-impairment": "Defense Impairment"}
+NEWER_TACTICS_AFTER = "defense-evasion"
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,22 @@ def tactics() -> tuple[Tactic, ...]:
 
 @functools.cache
 def tactic_order() -> dict[str, int]:
-    return {tactic.shortname: index for index, tactic in enumerate(tactics())}
+    """Return each tactic's column in the matrix, with the newer tactics of the rules included."""
+    names: list[str] = []
+    for tactic in tactics():
+        names.append(tactic.shortname)
+        if tactic.shortname == NEWER_TACTICS_AFTER:
+            names.extend(NEWER_TACTICS)
+    names.extend(name for name in NEWER_TACTICS if name not in names)
+    return {name: index for index, name in enumerate(names)}
 
 
 def tactic_name(shortname: str) -> str:
     for tactic in tactics():
         if tactic.shortname == shortname:
             return tactic.name
+    if shortname in NEWER_TACTICS:
+        return NEWER_TACTICS[shortname]
     return shortname.replace("-", " ").replace("_", " ").capitalize()
 
 

