@@ -43,6 +43,16 @@ SELECTIONS = {
         ("all of them", [0]),
         ("_private and not 1 of sel_*", [3]),
         ("sel_a AND NOT sel_b", [1]),
+        # A pattern without "_" also matches, and "them" leaves out names starting with "_".
+        ("1 of sel*", [0, 1, 2]),
+        ("all of sel*", [0]),
+        ("1 of *_b", [0, 2]),
+        ("not not sel_a", [0, 1]),
+        ("((sel_a) and (not (sel_b)))", [1]),
+        ("not 1 of them", [3]),
+        ("not all of them", [1, 2, 3]),
+        ("all of them or _private", [0, 2, 3]),
+        ("1 of them and 1 of _priv*", [2]),
     ],
 )
 def test_condition(condition: str, expected: list[int] | None) -> None:
@@ -128,3 +138,16 @@ def test_spaced_field_names_match() -> None:
     assert fields["Threat Name"] == "Virus:DOS/EICAR_Test_File"
     detection = {"selection": {"ThreatName|endswith": "EICAR_Test_File"}, "condition": "selection"}
     assert matched_indexes(detection, [fields]) == [0]
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("keywords", [1, 2, 3]),
+        ("keywords and not sel_a", [2, 3]),
+        ("1 of key* and sel_b", [2]),
+    ],
+)
+def test_keyword_list_in_condition(condition: str, expected: list[int]) -> None:
+    detection: dict[str, Any] = {"keywords": ["no", "maybe"], **SELECTIONS, "condition": condition}
+    assert matched_indexes(detection, EVENTS) == expected

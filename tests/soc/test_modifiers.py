@@ -149,6 +149,112 @@ CMD = r"C:\Windows\System32\cmd.exe"
             {"CommandLine": "run as bob", "User": "bob"},
             True,
         ),
+        # neq: the field has a value and it differs from every listed value
+        ({"User|neq": "bob"}, {"User": "alice"}, True),
+        ({"User|neq": "bob"}, {"User": "BOB"}, False),
+        ({"User|neq": ["bob", "eve"]}, {"User": "eve"}, False),
+        ({"User|neq": ["bob", "eve"]}, {"User": "carol"}, True),
+        ({"User|neq": "bob"}, {"Image": CMD}, False),
+        ({"User|neq": ""}, {"User": ""}, False),
+        ({"User|neq": ""}, {"User": "bob"}, True),
+        ({"User|neq": None}, {"User": ""}, False),
+        ({"User|neq": None}, {"User": "bob"}, True),
+        ({"CommandLine|contains|neq": "-enc"}, {"CommandLine": "ps -ENC x"}, False),
+        ({"CommandLine|contains|neq": "-enc"}, {"CommandLine": "ps -c x"}, True),
+        ({"Count|gt|neq": 5}, {"Count": "6"}, False),
+        ({"Count|gt|neq": 5}, {"Count": "5"}, True),
+        # minute, hour, day, week, month, year of a timestamp, in the value's own zone
+        ({"TimeCreated|minute": 43}, {"TimeCreated": "2025-10-24T23:43:34.1364217Z"}, True),
+        ({"TimeCreated|hour": 23}, {"TimeCreated": "2025-10-24T23:43:34.1364217Z"}, True),
+        ({"TimeCreated|hour": [1, 2]}, {"TimeCreated": "2025-10-24T23:43:34Z"}, False),
+        ({"UtcTime|hour": 23}, {"UtcTime": "2025-10-24 23:43:34.134"}, True),
+        ({"UtcTime|hour": 23}, {"UtcTime": "2025-10-25T06:43:34+07:00"}, False),
+        ({"UtcTime|day": 24}, {"UtcTime": "2025-10-24 23:43:34.134"}, True),
+        ({"UtcTime|week": 43}, {"UtcTime": "2025-10-24 23:43:34.134"}, True),
+        ({"UtcTime|week": 44}, {"UtcTime": "2025-10-24 23:43:34.134"}, False),
+        ({"UtcTime|month": 10}, {"UtcTime": "2025-10-24 23:43:34.134"}, True),
+        ({"UtcTime|year": 2025}, {"UtcTime": "2025-10-24 23:43:34.134"}, True),
+        ({"UtcTime|year": 2025}, {"UtcTime": "not a time"}, False),
+        ({"UtcTime|year|neq": 2025}, {"UtcTime": "2024-10-24 23:43:34"}, True),
+        # windash alone, and chained with contains and all in either order
+        ({"CommandLine|windash": "-s"}, {"CommandLine": "/s"}, True),
+        ({"CommandLine|windash": "-s"}, {"CommandLine": "\u2015s"}, True),
+        ({"CommandLine|windash": "-s"}, {"CommandLine": "x -s"}, False),
+        # A dash inside a word is no flag, so it is left as it is.
+        ({"CommandLine|windash": "a-b"}, {"CommandLine": "a/b"}, False),
+        (
+            {"CommandLine|contains|all|windash": [" -a ", " -b "]},
+            {"CommandLine": "x /b y /a z"},
+            True,
+        ),
+        (
+            {"CommandLine|windash|contains|all": [" -a ", " -b "]},
+            {"CommandLine": "x /b y \u2013a z"},
+            True,
+        ),
+        (
+            {"CommandLine|contains|all|windash": [" -a ", " -b "]},
+            {"CommandLine": "x /a z"},
+            False,
+        ),
+        # cased with the string modifiers
+        ({"Name|cased|contains": "Abc"}, {"Name": "xAbcx"}, True),
+        ({"Name|cased|contains": "Abc"}, {"Name": "xabcx"}, False),
+        ({"Name|startswith|cased": "Ab"}, {"Name": "Abc"}, True),
+        ({"Name|startswith|cased": "Ab"}, {"Name": "abc"}, False),
+        ({"Name|endswith|cased": "bC"}, {"Name": "abC"}, True),
+        ({"Name|endswith|cased": "bC"}, {"Name": "abc"}, False),
+        # re flags by their long names, and re with all
+        ({"CommandLine|re|ignorecase": "ENC"}, {"CommandLine": "ps -enc x"}, True),
+        ({"CommandLine|re|multiline": "^b"}, {"CommandLine": "a\nb"}, True),
+        ({"CommandLine|re|dotall": "a.b"}, {"CommandLine": "a\nb"}, True),
+        ({"CommandLine|re|all": ["^ps", "x$"]}, {"CommandLine": "ps -enc x"}, True),
+        ({"CommandLine|re|all": ["^ps", "y$"]}, {"CommandLine": "ps -enc x"}, False),
+        # base64 with contains, and wide with base64
+        (
+            {"CommandLine|base64|contains": "whoami"},
+            {"CommandLine": "-e " + base64.b64encode(b"whoami").decode() + " x"},
+            True,
+        ),
+        (
+            {"CommandLine|wide|base64": "ping"},
+            {"CommandLine": base64.b64encode("ping".encode("utf-16-le")).decode()},
+            True,
+        ),
+        (
+            {"CommandLine|wide|base64": "ping"},
+            {"CommandLine": base64.b64encode(b"ping").decode()},
+            False,
+        ),
+        (
+            {"CommandLine|utf16le|base64offset|contains": "ping"},
+            {"CommandLine": base64.b64encode("xy ping".encode("utf-16-le")).decode()},
+            True,
+        ),
+        (
+            {"CommandLine|utf16be|base64offset|contains": "ping"},
+            {"CommandLine": base64.b64encode("z ping".encode("utf-16-be")).decode()},
+            True,
+        ),
+        (
+            {"CommandLine|utf16|base64offset|contains": "ping"},
+            {"CommandLine": base64.b64encode(b"\xff\xfe" + "ping".encode("utf-16-le")).decode()},
+            True,
+        ),
+        # cidr: lists, IPv6 and mixed address families
+        ({"Ip|cidr": ["10.0.0.0/8", "192.168.0.0/16"]}, {"Ip": "192.168.4.2"}, True),
+        ({"Ip|cidr": ["10.0.0.0/8", "192.168.0.0/16"]}, {"Ip": "172.16.0.1"}, False),
+        ({"Ip|cidr": "2001:db8::/32"}, {"Ip": "2001:db8:1::5"}, True),
+        ({"Ip|cidr": "2001:db8::/32"}, {"Ip": "2001:db9::5"}, False),
+        ({"Ip|cidr": "fe80::/10"}, {"Ip": "10.0.0.1"}, False),
+        # An IPv4-mapped IPv6 address, as Windows logs dual-stack peers, is its IPv4 address.
+        ({"Ip|cidr": "10.0.0.0/8"}, {"Ip": "::ffff:10.0.0.1"}, True),
+        ({"Ip|cidr": "10.0.0.0/8"}, {"Ip": "::ffff:11.0.0.1"}, False),
+        # exists false on a present field
+        ({"Hashes|exists": False}, {"Hashes": "SHA1=00"}, False),
+        # all over wildcards: each value must match somewhere
+        ({"CommandLine|all": ["*net*", "*user*"]}, {"CommandLine": "net user x"}, True),
+        ({"CommandLine|all": ["*net*", "*user*"]}, {"CommandLine": "net x"}, False),
         # null: the field is missing or empty
         ({"ParentImage": None}, {"Image": CMD}, True),
         ({"ParentImage": None}, {"ParentImage": ""}, True),
@@ -174,6 +280,25 @@ def test_expand_placeholder(
     placeholders: dict[str, list[str]], event: dict[str, Any], expected: bool
 ) -> None:
     text = rule_text({"selection": {"User|expand": "%Admins%"}, "condition": "selection"})
+    ruleset = RuleSet.from_rules(parse_rules(text), placeholders)
+    assert ruleset.rejected == []
+    hits = match_events(ruleset, [Event(event, event)])
+    assert bool(hits) is expected
+
+
+@pytest.mark.parametrize(
+    ("placeholders", "event", "expected"),
+    [
+        ({"dirs": ["C:\\Temp", "C:\\Users\\Public"]}, {"Image": "C:\\Users\\Public\\x.exe"}, True),
+        ({"dirs": ["C:\\Temp", "C:\\Users\\Public"]}, {"Image": "C:\\Windows\\x.exe"}, False),
+    ],
+)
+def test_expand_with_startswith(
+    placeholders: dict[str, list[str]], event: dict[str, Any], expected: bool
+) -> None:
+    text = rule_text(
+        {"selection": {"Image|expand|startswith": "%dirs%\\"}, "condition": "selection"}
+    )
     ruleset = RuleSet.from_rules(parse_rules(text), placeholders)
     assert ruleset.rejected == []
     hits = match_events(ruleset, [Event(event, event)])

@@ -83,6 +83,34 @@ def _compile_all(text: str) -> None:
         ({"sel": {}, "condition": "sel"}, "invalid-selection", "empty"),
         ({"sel": {"Image": []}, "condition": "sel"}, "invalid-value", "empty value list"),
         ({"sel": {"Image": "x"}}, "missing-condition", "no 'condition'"),
+        ({"sel": {"Image": "x"}, "condition": ""}, "invalid-condition", "empty"),
+        ({"sel": {"Image": "x"}, "condition": 5}, "invalid-condition", "string or a list"),
+        ({"sel": {"Image": "x"}, "condition": "sel )"}, "invalid-condition", "unexpected ')'"),
+        ({"sel": {"Image|re": "(?:a|b+)*c"}, "condition": "sel"}, "dangerous-regex", "nested"),
+        ({"sel": {"Image|re": "(x+x+)+y"}, "condition": "sel"}, "dangerous-regex", "nested"),
+        ({"sel": {"Image|re": "([a-z]{2,})*$"}, "condition": "sel"}, "dangerous-regex", "nested"),
+        ({"sel": {"Image|exists": "yes"}, "condition": "sel"}, "invalid-value", "true or false"),
+        ({"sel": {"Image|fieldref": ["A", "B"]}, "condition": "sel"}, "invalid-value", "one field"),
+        (
+            {"sel": {"Image|fieldref|neq": "A"}, "condition": "sel"},
+            "invalid-modifier",
+            "'fieldref'",
+        ),
+        ({"sel": {"Image|exists|neq": True}, "condition": "sel"}, "invalid-modifier", "'exists'"),
+        ({"sel": {"|neq": "x"}, "condition": "sel"}, "invalid-modifier", "needs a field"),
+        ({"sel": {"Time|hour": "late"}, "condition": "sel"}, "invalid-value", "whole numbers"),
+        (
+            {"sel": {"Time|hour|contains": 3}, "condition": "sel"},
+            "invalid-modifier",
+            "cannot be combined with 'contains'",
+        ),
+        ({"sel": {"Count|lt": [1, 2]}, "condition": "sel"}, "invalid-value", "exactly one number"),
+        (
+            {"sel": {"Image": None, "User|all": [None, "x"]}, "condition": "sel"},
+            "invalid-value",
+            "null",
+        ),
+        ({"sel": {"Image": {"nested": 1}}, "condition": "sel"}, "invalid-value", "nested dict"),
     ],
 )
 def test_rule_rejected(detection: dict[str, Any], code: str, message: str) -> None:
@@ -92,6 +120,23 @@ def test_rule_rejected(detection: dict[str, Any], code: str, message: str) -> No
     assert message in str(caught.value)
     assert caught.value.rule_id == RULE_ID
     assert caught.value.path == Path("test.yml")
+
+
+def test_missing_detection_rejected() -> None:
+    text = "title: No detection\nid: 00000000-0000-0000-0000-0000000000d1\nlogsource: {}\n"
+    with pytest.raises(RuleError) as caught:
+        parse_rules(text, Path("test.yml"))
+    assert caught.value.code == "missing-detection"
+    assert caught.value.rule_id == "00000000-0000-0000-0000-0000000000d1"
+    assert "no 'detection' map" in str(caught.value)
+
+
+def test_invalid_yaml_in_text() -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_rules("title: x\ndetection:\n  sel: [a\n", Path("inline.yml"))
+    assert caught.value.code == "invalid-yaml"
+    assert caught.value.path == Path("inline.yml")
+    assert "invalid YAML" in caught.value.reason
 
 
 def test_invalid_yaml_names_file(tmp_path: Path) -> None:

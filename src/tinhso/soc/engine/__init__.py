@@ -15,7 +15,6 @@ from tinhso.soc.engine.correlation import (
     correlate,
     link_correlations,
     parse_correlation,
-    parse_time,
     timeline,
 )
 from tinhso.soc.engine.errors import EvtxError, RuleError, SigmaError
@@ -29,6 +28,7 @@ from tinhso.soc.engine.rules import (
     parse_documents,
     parse_rules,
 )
+from tinhso.soc.engine.timestamps import parse_time
 
 __all__ = [
     "CompiledRule",

@@ -34,12 +34,13 @@ from bisect import insort
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from tinhso.soc.engine.errors import RuleError
 from tinhso.soc.engine.evtx_reader import flatten_event
+from tinhso.soc.engine.timestamps import parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -515,22 +516,6 @@ def _in_cycle(start: str, linked: Mapping[str, LinkedCorrelation]) -> bool:
         seen.add(current)
         pending.extend(member for member in linked[current].members if member in linked)
     return False
-
-
-def parse_time(text: str) -> datetime | None:
-    """Parse an ISO 8601 time such as ``2025-10-24T23:43:34.1364217Z``; naive means UTC."""
-    value = text.strip()
-    if not value:
-        return None
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    # Windows writes 7 fractional digits (100 ns); datetime keeps at most 6.
-    value = re.sub(r"(\.\d{6})\d+", r"\1", value)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

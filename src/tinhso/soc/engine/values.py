@@ -5,6 +5,9 @@ predicate takes the raw and the lower-cased value of one field and returns a boo
 wildcard strings, the test also keeps the patterns in a form that searches a whole column.
 String matching is case-insensitive unless the ``cased`` modifier is given. The ``re``
 modifier and values produced by ``base64`` or ``base64offset`` match case-sensitively.
+
+The modifiers are those of the Sigma modifiers appendix, version 2.1.0, including ``neq`` and
+the time-part modifiers ``minute``, ``hour``, ``day``, ``week``, ``month`` and ``year``.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import regex
 
 from tinhso.soc.engine.errors import RuleError
 from tinhso.soc.engine.safe_regex import UnsafeRegexError, compile_guarded
+from tinhso.soc.engine.timestamps import parse_time
 
 
 class _Wildcard:
@@ -51,14 +56,24 @@ _WINDASH_POSITION = re.compile(r"(?<!\w)[-/](?=\w)")
 STRING_MODIFIERS = {"contains", "startswith", "endswith"}
 ENCODING_MODIFIERS = {"utf16", "utf16le", "utf16be", "wide"}
 COMPARISON_MODIFIERS = {"lt", "lte", "gt", "gte"}
-REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL}
+# pySigma also accepts the long names of the regular expression flags.
+REGEX_FLAGS = {
+    "i": regex.IGNORECASE,
+    "ignorecase": regex.IGNORECASE,
+    "m": regex.MULTILINE,
+    "multiline": regex.MULTILINE,
+    "s": regex.DOTALL,
+    "dotall": regex.DOTALL,
+}
+TIME_PART_MODIFIERS = {"minute", "hour", "day", "week", "month", "year"}
 KNOWN_MODIFIERS = (
     STRING_MODIFIERS
     | ENCODING_MODIFIERS
     | COMPARISON_MODIFIERS
+    | TIME_PART_MODIFIERS
     | set(REGEX_FLAGS)
     | {"all", "re", "base64", "base64offset", "windash", "cidr", "exists", "expand"}
-    | {"fieldref", "cased"}
+    | {"fieldref", "cased", "neq"}
 )
 
 
@@ -374,6 +389,9 @@ def _cidr_predicate(values: list[Any], link_all: bool) -> Predicate:
             address = ipaddress.ip_address(raw.strip())
         except ValueError:
             return False
+        # Windows logs IPv4 peers of dual-stack sockets as "::ffff:10.1.2.3".
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         tests = (address.version == network.version and address in network for network in networks)
         return all(tests) if link_all else any(tests)
 
@@ -404,6 +422,51 @@ def _comparison_predicate(values: list[Any], operator: str) -> Predicate:
     return predicate
 
 
+def _time_part(moment: datetime, part: str) -> int:
+    if part == "minute":
+        return moment.minute
+    if part == "hour":
+        return moment.hour
+    if part == "day":
+        return moment.day
+    if part == "week":
+        return moment.isocalendar().week
+    if part == "month":
+        return moment.month
+    return moment.year
+
+
+def _time_part_predicate(values: list[Any], part: str) -> Predicate:
+    """Compare one part of a timestamp value, in the value's own time zone, with numbers."""
+    numbers = set()
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RuleError(
+                "invalid-value", f"the '{part}' modifier needs whole numbers, got {value!r}"
+            )
+        numbers.add(value)
+
+    def predicate(raw: str, lower: str) -> bool:
+        moment = parse_time(raw)
+        return moment is not None and _time_part(moment, part) in numbers
+
+    return predicate
+
+
+def _negated(test: ValueTest, signature: str) -> ValueTest:
+    """Return the test of ``neq``: the field has a value and the item does not match it.
+
+    A missing or null field has no value to differ, so it does not match, as in SQL back ends
+    where ``NOT field = 'x'`` is unknown for NULL. The condition ``not`` matches it instead.
+    """
+    original, matched_null = test.predicate, test.matches_null
+
+    def predicate(raw: str, lower: str) -> bool:
+        return not ((matched_null and raw == "") or original(raw, lower))
+
+    return ValueTest(test.field, signature, predicate)
+
+
 def _any_or_all(sets: tuple[PatternSet, ...], link_all: bool) -> Predicate:
     if len(sets) == 1:
         return sets[0]
@@ -426,6 +489,8 @@ def compile_item(
     unknown = [modifier for modifier in modifiers if modifier not in KNOWN_MODIFIERS]
     if unknown:
         raise RuleError("unknown-modifier", f"unknown value modifier '{unknown[0]}'")
+    if "neq" in modifiers:
+        return _compile_neq(field, modifiers, raw_values, placeholders)
     values = raw_values if isinstance(raw_values, list) else [raw_values]
     signature = f"{field}|{'|'.join(modifiers)}={values!r}"
     link_all = "all" in modifiers
@@ -458,7 +523,17 @@ def compile_item(
 
     if not non_null:
         return ValueTest(field, signature, _never, matches_null=True)
-    if "re" in modifiers:
+    time_parts = [modifier for modifier in modifiers if modifier in TIME_PART_MODIFIERS]
+    if time_parts:
+        others = [modifier for modifier in modifiers if modifier not in time_parts]
+        if len(time_parts) > 1 or others:
+            raise RuleError(
+                "invalid-modifier",
+                f"the '{time_parts[0]}' modifier cannot be combined with "
+                f"'{(time_parts[1:] + others)[0]}'",
+            )
+        predicate = _time_part_predicate(non_null, time_parts[0])
+    elif "re" in modifiers:
         predicate = _regex_predicate(non_null, modifiers, link_all)
     elif "cidr" in modifiers:
         predicate = _cidr_predicate(non_null, link_all)
@@ -490,3 +565,25 @@ def compile_item(
             link_all=link_all,
         )
     return ValueTest(field, signature, predicate, matches_null=matches_null)
+
+
+def _compile_neq(
+    field: str | None,
+    modifiers: list[str],
+    raw_values: Any,
+    placeholders: Mapping[str, Sequence[str]],
+) -> ValueTest:
+    """Compile ``field|...|neq``: the item without ``neq``, negated."""
+    if field is None:
+        raise RuleError("invalid-modifier", "the 'neq' modifier needs a field")
+    for modifier in ("exists", "fieldref"):
+        if modifier in modifiers:
+            # NOTE: the specification allows fieldref with neq; the column comparison of
+            # fieldref has no negation yet.
+            raise RuleError(
+                "invalid-modifier", f"the 'neq' modifier cannot be combined with '{modifier}'"
+            )
+    positive = compile_item(
+        field, [modifier for modifier in modifiers if modifier != "neq"], raw_values, placeholders
+    )
+    return _negated(positive, f"{positive.signature}|neq")
