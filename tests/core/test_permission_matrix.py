@@ -256,6 +256,9 @@ MATRIX_PARTS = (
     "tests.geo.matrix_editing",
     "tests.geo.matrix_admin",
     "tests.soc.matrix_incidents",
+    "tests.soc.matrix_collect",
+    "tests.soc.matrix_admin",
+    "tests.soc.matrix_intel",
 )
 PARTS = [importlib.import_module(name) for name in MATRIX_PARTS]
 for part in PARTS:

@@ -18,7 +18,11 @@ NDJSON = "application/x-ndjson"
 
 def post(body: bytes, key: str, content_type: str = NDJSON) -> Any:
     return Client().post(
-        URL, data=body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {key}"
+        URL,
+        data=body,
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
 

@@ -356,7 +356,16 @@ def _purge(command: BaseCommand, options: dict[str, Any]) -> None:
     if options["unassigned_days"] < 1:
         raise CommandError(_("--unassigned-days must be at least 1."))
     counts = purge(dry_run=options["dry_run"], unassigned_days=options["unassigned_days"])
-    verb = _("would delete") if options["dry_run"] else _("deleted")
+    if options["dry_run"]:
+        line = _(
+            "%(source)s: would delete %(events)s events and %(quarantined)s quarantined records "
+            "older than %(cutoff)s"
+        )
+    else:
+        line = _(
+            "%(source)s: deleted %(events)s events and %(quarantined)s quarantined records "
+            "older than %(cutoff)s"
+        )
     for count in counts:
         name = (
             f"{count.source.agency.code} {count.source.host} ({count.source.kind})"
@@ -364,12 +373,9 @@ def _purge(command: BaseCommand, options: dict[str, Any]) -> None:
             else _("unknown senders")
         )
         command.stdout.write(
-            _(
-                "%(source)s: %(verb)s %(events)s events and %(quarantined)s quarantined records older than %(cutoff)s"
-            )
+            line
             % {
                 "source": name,
-                "verb": verb,
                 "events": count.events,
                 "quarantined": count.quarantined,
                 "cutoff": timezone.localtime(count.cutoff).strftime("%d/%m/%Y %H:%M"),

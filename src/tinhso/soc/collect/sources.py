@@ -60,6 +60,8 @@ def register_source(
             _("Unknown source kind %(kind)s; use one of %(kinds)s.")
             % {"kind": kind, "kinds": ", ".join(SourceKind.values)}
         )
+    if LogSource.objects.filter(agency=agency, host__iexact=host, kind=kind).exists():
+        raise _duplicate(agency, host, kind)
     source = LogSource(agency=agency, host=host[:255], kind=kind, name=name[:200])
     if retention_days is not None:
         if retention_days < 1:
@@ -71,12 +73,16 @@ def register_source(
             source.save()
             audit.record(AuditAction.CREATE, source, after=audit.snapshot(source))
     except IntegrityError:
-        raise SourceError(
-            _("Agency %(agency)s already has a %(kind)s source for host %(host)s.")
-            % {"agency": agency.code, "kind": kind, "host": host}
-        ) from None
+        raise _duplicate(agency, host, kind) from None
     logger.info("Log source %s registered: %s %s of %s", source.pk, kind, host, agency.code)
     return Registered(source, raw_key)
+
+
+def _duplicate(agency: Department, host: str, kind: str) -> SourceError:
+    return SourceError(
+        _("Agency %(agency)s already has a %(kind)s source for host %(host)s.")
+        % {"agency": agency.code, "kind": kind, "host": host}
+    )
 
 
 def find_by_host(host: str, kind: str | None = None) -> QuerySet[LogSource]:
