@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.models import Department, Role, User
+from tinhso.soc.incidents.workflow import display_name
 from tinhso.soc.models import IncidentStatus, Resolution, Severity
 
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
@@ -88,7 +89,7 @@ class ReopenForm(forms.Form):
 
 class AnalystChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.get_username())
+        return display_name(obj)
 
 
 class AssignForm(forms.Form):

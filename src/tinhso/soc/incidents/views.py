@@ -206,6 +206,8 @@ def filter_incidents(form: IncidentFilterForm) -> QuerySet[Incident]:
 def incident_list(request: HttpRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None)
     page = _page(request, filter_incidents(form))
+    for incident in page:
+        incident.assignee_name = workflow.display_name(incident.assignee)
     context = {
         "form": form,
         "page": page,
@@ -276,8 +278,10 @@ def _workflow_context(incident: Incident, user: User, **forms: Any) -> dict[str,
     notes = list(incident.notes.select_related("author"))
     for note in notes:
         note.label = workflow.ACTION_LABELS.get(note.action, note.action)  # type: ignore[attr-defined]
+        note.author_name = workflow.display_name(note.author)  # type: ignore[attr-defined]
     return {
         "incident": incident,
+        "assignee_name": workflow.display_name(incident.assignee),
         "can_act": SOC_ANALYSTS.allows_role(user),
         "notes": notes,
         "evidence": incident.evidence.select_related("uploaded_by"),

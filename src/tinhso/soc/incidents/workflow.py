@@ -54,6 +54,14 @@ class TransitionError(Exception):
     """An action that the incident's status does not allow; the message is translated."""
 
 
+def display_name(user: User | None) -> str:
+    """Write a user's name in Vietnamese order (family and middle names, then the given name)."""
+    if user is None:
+        return ""
+    name = f"{user.last_name} {user.first_name}".strip()
+    return name or user.get_username()
+
+
 def _state(incident: Incident) -> dict[str, object]:
     return {name: audit.to_json_value(getattr(incident, name)) for name in AUDITED_FIELDS}
 
@@ -115,7 +123,7 @@ def assign(incident: Incident, user: User, assignee: User, note: str = "") -> In
         before = _state(incident)
         incident.assignee = assignee
         incident.save(update_fields=["assignee"])
-        text = f"→ {assignee.get_full_name() or assignee.get_username()}"
+        text = f"→ {display_name(assignee)}"
         _log(incident, user, "assigned", f"{text}\n{note}".strip(), before)
     return incident
 
