@@ -31,7 +31,7 @@ import heapq
 import logging
 import re
 from bisect import insort
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -623,7 +623,40 @@ class _Entry:
 
 @dataclass
 class _Group:
+    """The hits of one group's window, in time order, with running counts for the conditions."""
+
     entries: deque[_Entry] = field(default_factory=deque)
+    members: Counter[str] = field(default_factory=Counter)
+    # Counted values of value_count; an event without the counted field adds none.
+    values: Counter[tuple[str | None, ...]] = field(default_factory=Counter)
+
+    def add(self, entry: _Entry) -> None:
+        if self.entries and entry < self.entries[-1]:
+            items = list(self.entries)
+            insort(items, entry)
+            self.entries = deque(items)
+        else:
+            self.entries.append(entry)
+        self.members[entry.member] += 1
+        if any(value is not None for value in entry.values):
+            self.values[entry.values] += 1
+
+    def pop_oldest(self) -> None:
+        entry = self.entries.popleft()
+        _decrement(self.members, entry.member)
+        if any(value is not None for value in entry.values):
+            _decrement(self.values, entry.values)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.members.clear()
+        self.values.clear()
+
+
+def _decrement(counter: Counter[Any], key: Any) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 class _State:
@@ -632,26 +665,24 @@ class _State:
     def __init__(self, index: int, linked: LinkedCorrelation) -> None:
         self.index = index
         self.linked = linked
+        # Whether the condition slides over the hits (lower bounds only), kept for speed.
+        self.slides = linked.rule.condition.lower_bounds_only
         self.rule = linked.rule
         self.groups: dict[tuple[str | None, ...], _Group] = {}
 
     def key(self, member: str, fields: Mapping[str, Any]) -> tuple[str | None, ...]:
         return tuple(_field_value(fields, name) for name in self.linked.field_names[member])
 
-    def measure(self, entries: Iterable[_Entry]) -> int:
-        entries = list(entries)
+    def measure(self, group: _Group) -> int:
         if self.rule.type == "event_count":
-            return len(entries)
+            return len(group.entries)
         if self.rule.type == "value_count":
-            # An event without the counted field adds no value.
-            return len(
-                {entry.values for entry in entries if any(v is not None for v in entry.values)}
-            )
+            return len(group.values)
         if self.rule.type == "temporal":
-            return len({entry.member for entry in entries})
-        return self._ordered_prefix(entries)
+            return len(group.members)
+        return self._ordered_prefix(group.entries)
 
-    def _ordered_prefix(self, entries: list[_Entry]) -> int:
+    def _ordered_prefix(self, entries: Iterable[_Entry]) -> int:
         """Return how many of the referenced rules have hits in the order they are listed."""
         order = self.linked.members
         position = 0
@@ -755,9 +786,11 @@ class CorrelationEngine:
         time: datetime,
     ) -> list[CorrelationHit]:
         key = state.key(hit.rule_id, fields)
-        group = state.groups.setdefault(key, _Group())
-        fired = self._expire(state, key, group, time)
-        group = state.groups.setdefault(key, _Group())
+        group = state.groups.get(key)
+        fired = [] if group is None else self._expire(state, key, group, time)
+        group = state.groups.get(key)
+        if group is None:
+            group = state.groups[key] = _Group()
         if group.entries and group.entries[-1].time - time > state.rule.timespan:
             self.dropped_late += 1
             logger.warning(
@@ -773,14 +806,9 @@ class CorrelationEngine:
         self._sequence += 1
         entry = _Entry(time, self._sequence, hit.rule_id, hit, values)
         was_empty = not group.entries
-        if group.entries and entry < group.entries[-1]:
-            items = list(group.entries)
-            insort(items, entry)
-            group.entries = deque(items)
-        else:
-            group.entries.append(entry)
-        if state.rule.condition.lower_bounds_only:
-            count = state.measure(group.entries)
+        group.add(entry)
+        if state.slides:
+            count = state.measure(group)
             if state.rule.condition.holds(count):
                 fired.append(self._fire(state, key, group, count))
                 return fired
@@ -805,20 +833,19 @@ class CorrelationEngine:
         ``now`` None means the input has ended, so every window is complete.
         """
         fired: list[CorrelationHit] = []
-        condition = state.rule.condition
         popped = False
         while group.entries and (now is None or now - group.entries[0].time > state.rule.timespan):
-            if not condition.lower_bounds_only:
+            if not state.slides:
                 # The window that started at the oldest hit is complete and holds every hit
                 # of the group, because a hit past its end closes it before being added.
-                count = state.measure(group.entries)
-                if condition.holds(count):
+                count = state.measure(group)
+                if state.rule.condition.holds(count):
                     fired.append(self._fire(state, key, group, count))
                 else:
-                    group.entries.clear()
+                    group.clear()
                     state.groups.pop(key, None)
                 return fired
-            group.entries.popleft()
+            group.pop_oldest()
             popped = True
         if not group.entries:
             state.groups.pop(key, None)
@@ -831,7 +858,7 @@ class CorrelationEngine:
         self, state: _State, key: tuple[str | None, ...], group: _Group, count: int
     ) -> CorrelationHit:
         entries = list(group.entries)
-        group.entries.clear()
+        group.clear()
         state.groups.pop(key, None)
         rule = state.rule
         logger.debug("Correlation %s fired for group %s with count %d", rule.identity, key, count)
