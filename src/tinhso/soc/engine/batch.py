@@ -1,54 +1,38 @@
-"""Events as columns, so that a rule's detection items run over all events at once.
+"""Events as columns, so that a rule's detection items run over many events at once.
 
-Each column keeps its distinct values and, per event, the index of its value. A test runs
-once per distinct value and the result is spread back to the events with NumPy indexing, which
-pays off because Windows event fields repeat heavily (images, users, channels).
+An EventBatch contains all events of one hunt step. Each column keeps its distinct values and,
+per event, the index of its value. A detection item is tested once per distinct value of its
+column, over the whole batch, and the result is kept: every rule and every subset of events
+that needs the same item reuses it. A subset (the events that a rule's log source accepts) is
+an EventView; it spreads a per-value result to its events with NumPy indexing. This pays off
+because Windows event fields repeat heavily (images, users, channels) and because thousands
+of rules share fields and often values.
 
-Prefix, suffix and substring patterns go further: the distinct values are joined into one
-string with NUL separators and each pattern is searched there with ``str.find``, once per
-column, instead of once per value. A hit maps back to its value by binary search over the
-value start offsets. Patterns never contain NUL, so a hit cannot span two values.
+Literal patterns go further. All prefixes, suffixes and infixes that any test asks of a column
+are searched in one pass with an Aho-Corasick automaton over the column's distinct values,
+joined with NUL separators, and each (needle, value) hit is recorded. A test then only looks
+up the values its needles hit. Patterns never contain NUL, so a hit cannot span two values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import ahocorasick
 import numpy as np
 import numpy.typing as npt
 
 from tinhso.soc.engine.values import PatternSet, Predicate
 
+logger = logging.getLogger(__name__)
+
 BoolArray = npt.NDArray[np.bool_]
+IndexArray = npt.NDArray[np.intp]
 SEPARATOR = "\x00"
-
-
-def _find_all(text: str, needle: str) -> list[int]:
-    positions = []
-    find = text.find
-    position = find(needle)
-    while position != -1:
-        positions.append(position)
-        position = find(needle, position + 1)
-    return positions
-
-
-class _JoinedValues:
-    """The distinct values of a column joined by NUL, with the start offset of each value."""
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.text = SEPARATOR + SEPARATOR.join(texts) + SEPARATOR
-        lengths = np.fromiter((len(text) + 1 for text in texts), dtype=np.intp, count=len(texts))
-        self.starts = np.cumsum(lengths) - lengths + 1
-
-    def values_with(self, needle: str, shift: int = 0) -> npt.NDArray[np.intp]:
-        """Return the indexes of the values in which needle occurs (hit position + shift)."""
-        positions = _find_all(self.text, needle)
-        if not positions:
-            return np.empty(0, dtype=np.intp)
-        found = np.asarray(positions, dtype=np.intp) + shift
-        return np.searchsorted(self.starts, found, side="right") - 1
+_NO_VALUES: IndexArray = np.empty(0, dtype=np.intp)
 
 
 def as_text(value: Any) -> str | None:
@@ -64,88 +48,212 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-class Column:
-    """The values of one field over a batch of events, with its distinct values."""
+@functools.lru_cache(maxsize=256)
+def _automaton(needles: tuple[str, ...]) -> Any:
+    """Return an Aho-Corasick automaton whose payload for each needle is its position.
 
-    def __init__(self, values: Sequence[str | None]) -> None:
-        self.values = values
-        positions: dict[str | None, int] = {}
-        self.inverse = np.fromiter(
-            (positions.setdefault(value, len(positions)) for value in values),
+    Cached because many columns ask for the same needles (keywords search every field).
+    """
+    automaton = ahocorasick.Automaton()
+    for number, needle in enumerate(needles):
+        automaton.add_word(needle, number)
+    automaton.make_automaton()
+    return automaton
+
+
+class _NeedleIndex:
+    """Index of the distinct values of one column (one case mode) that contain each needle.
+
+    ``add`` collects needles; the first ``values_with`` after new needles runs one
+    Aho-Corasick pass over the joined values for the needles not searched yet. Needles are
+    stored with their separators: ``NUL + prefix``, ``suffix + NUL``, ``NUL + exact + NUL``
+    or a bare infix.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.text = SEPARATOR + SEPARATOR.join(texts) + SEPARATOR
+        lengths = np.fromiter((len(text) + 1 for text in texts), dtype=np.intp, count=len(texts))
+        # starts[i] is the offset of value i's leading separator in ``text``.
+        self.starts = np.cumsum(lengths) - lengths
+        self._pending: set[str] = set()
+        self._found: dict[str, IndexArray] = {}
+
+    def add(self, needles: Iterable[str]) -> None:
+        self._pending.update(needle for needle in needles if needle not in self._found)
+
+    def values_with(self, needle: str) -> IndexArray:
+        """Return the sorted indexes of the values whose separated text contains needle."""
+        found = self._found.get(needle)
+        if found is None:
+            self._pending.add(needle)
+            self._search()
+            found = self._found[needle]
+        return found
+
+    def _search(self) -> None:
+        needles = tuple(sorted(self._pending))
+        self._pending.clear()
+        automaton = _automaton(needles)
+        ends: dict[int, list[int]] = {}
+        for end, number in automaton.iter(self.text):
+            found = ends.get(number)
+            if found is None:
+                ends[number] = [end]
+            else:
+                found.append(end)
+        for needle in needles:
+            self._found[needle] = _NO_VALUES
+        for number, positions in ends.items():
+            needle = needles[number]
+            # A hit ending at ``end`` started at end - len + 1; the value is the last one whose
+            # leading separator is at or before that start.
+            starts = np.asarray(positions, dtype=np.intp) - (len(needle) - 1)
+            values = np.searchsorted(self.starts, starts, side="right") - 1
+            self._found[needle] = np.unique(values)
+
+
+def needles_of(patterns: PatternSet) -> tuple[str, ...]:
+    """Return the separated needles of the literal patterns (see _NeedleIndex)."""
+    return (
+        *(SEPARATOR + prefix for prefix in patterns.prefixes),
+        *(suffix + SEPARATOR for suffix in patterns.suffixes),
+        *patterns.infixes,
+    )
+
+
+_PLAIN_TYPES = {str, int, type(None)}
+
+
+def _text_codes(values: Sequence[Any], positions: dict[str | None, int]) -> IndexArray:
+    """Number the distinct texts of values into positions; return the number of each value.
+
+    Columns of strings, integers and nulls are first made distinct at C speed, so as_text
+    runs once per distinct value. Other columns take the slow path, one value at a time:
+    their values may be equal as Python objects but not as text (True, 1 and 1.0) or may not
+    be hashable (lists).
+    """
+    if not set(map(type, values)) <= _PLAIN_TYPES:
+        return np.fromiter(
+            (positions.setdefault(as_text(value), len(positions)) for value in values),
             dtype=np.intp,
             count=len(values),
         )
+    raw = {value: number for number, value in enumerate(dict.fromkeys(values))}
+    remap = np.fromiter(
+        (positions.setdefault(as_text(value), len(positions)) for value in raw),
+        dtype=np.intp,
+        count=len(raw),
+    )
+    return remap[np.fromiter(map(raw.__getitem__, values), dtype=np.intp, count=len(values))]
+
+
+class Column:
+    """The values of one field over a batch of events, with its distinct values.
+
+    The ``*_mask`` methods return one bool per distinct value (``uniques``); an EventView
+    turns them into one bool per event.
+    """
+
+    def __init__(
+        self, size: int, rows: IndexArray, values: Sequence[Any], present: bool = True
+    ) -> None:
+        """Build the column of ``size`` events from the raw values of the events at ``rows``.
+
+        Values are compared as text (see as_text). Other events have no value (None, always
+        distinct value 0).
+        """
+        self.size = size
+        self.rows = rows
+        self.present = present
+        positions: dict[str | None, int] = {None: 0}
+        codes = _text_codes(values, positions)
+        self.inverse: IndexArray = np.zeros(size, dtype=np.intp)
+        self.inverse[rows] = codes
         self._positions = positions
         self.uniques: list[str | None] = list(positions)
-        self.lowers: list[str] = ["" if value is None else value.lower() for value in self.uniques]
-        self.present = True
-        self._joined: dict[bool, _JoinedValues | None] = {}
+        self._lowers: list[str] | None = None
+        self._needle_index: dict[bool, _NeedleIndex | None] = {}
+        self.masks: dict[str, BoolArray] = {}
+
+    @property
+    def values(self) -> list[str | None]:
+        """The value of each event, None where the event has none."""
+        uniques = self.uniques
+        return [uniques[code] for code in self.inverse.tolist()]
+
+    @property
+    def lowers(self) -> list[str]:
+        if self._lowers is None:
+            self._lowers = ["" if value is None else value.lower() for value in self.uniques]
+        return self._lowers
 
     def _texts(self, cased: bool) -> list[str]:
         if cased:
             return ["" if value is None else value for value in self.uniques]
         return self.lowers
 
-    def _joined_values(self, cased: bool) -> _JoinedValues | None:
-        """Return the joined distinct values, or None if a value itself contains NUL."""
-        if cased not in self._joined:
+    def _index(self, cased: bool) -> _NeedleIndex | None:
+        """Return the needle index of the values, or None if a value itself contains NUL."""
+        if cased not in self._needle_index:
             texts = self._texts(cased)
             clean = not any(SEPARATOR in text for text in texts)
-            self._joined[cased] = _JoinedValues(texts) if clean else None
-        return self._joined[cased]
+            self._needle_index[cased] = _NeedleIndex(texts) if clean else None
+        return self._needle_index[cased]
+
+    def announce(self, cased: bool, needles: Iterable[str]) -> None:
+        """Register the literal needles of tests to come, so that one pass finds them all."""
+        index = self._index(cased)
+        if index is not None:
+            index.add(needles)
 
     def _match_set(self, patterns: PatternSet) -> BoolArray:
         texts = self._texts(patterns.cased)
         count = len(texts)
         if patterns.exact:
-            result = np.fromiter((text in patterns.exact for text in texts), np.bool_, count)
+            exact = patterns.exact
+            result = np.fromiter((text in exact for text in texts), np.bool_, count)
         else:
             result = np.zeros(count, dtype=np.bool_)
-        literal = patterns.prefixes or patterns.suffixes or patterns.infixes
-        joined = self._joined_values(patterns.cased) if literal else None
-        if literal and joined is None:
-            # A value contains NUL, so the joined search could cross values: test one by one.
+        needles = needles_of(patterns)
+        if "" in patterns.prefixes or "" in patterns.suffixes or "" in patterns.infixes:
+            return np.ones(count, dtype=np.bool_)
+        index = self._index(patterns.cased) if needles else None
+        if needles and index is None:
+            # A value contains NUL, so a joined search could cross values: test one by one.
             return result | np.fromiter((patterns(text, text) for text in texts), np.bool_, count)
-        if joined is not None:
-            for prefix in patterns.prefixes:
-                if not prefix:
-                    return np.ones(count, dtype=np.bool_)
-                result[joined.values_with(SEPARATOR + prefix, shift=1)] = True
-            for suffix in patterns.suffixes:
-                if not suffix:
-                    return np.ones(count, dtype=np.bool_)
-                result[joined.values_with(suffix + SEPARATOR)] = True
-            for infix in patterns.infixes:
-                if not infix:
-                    return np.ones(count, dtype=np.bool_)
-                result[joined.values_with(infix)] = True
+        if index is not None:
+            for needle in needles:
+                result[index.values_with(needle)] = True
         if patterns.general is not None:
             fullmatch = patterns.general.fullmatch
-            for index, text in enumerate(texts):
-                if not result[index] and fullmatch(text) is not None:
-                    result[index] = True
+            for position, text in enumerate(texts):
+                if not result[position] and fullmatch(text) is not None:
+                    result[position] = True
         return result
 
-    def match_patterns(
-        self, sets: Sequence[PatternSet], link_all: bool, matches_null: bool
-    ) -> BoolArray:
-        """Match pattern sets (any of them, or all with link_all) against every event."""
-        result = self._match_set(sets[0])
-        for patterns in sets[1:]:
-            if link_all:
-                result &= self._match_set(patterns)
-            else:
-                result |= self._match_set(patterns)
+    def _with_nulls(self, result: BoolArray, matches_null: bool) -> BoolArray:
         none_index = self._positions.get(None)
         if none_index is not None:
             result[none_index] = matches_null
         empty_index = self._positions.get("")
         if matches_null and empty_index is not None:
             result[empty_index] = True
-        return result[self.inverse]
+        return result
 
-    def apply(self, predicate: Predicate, matches_null: bool) -> BoolArray:
-        results = np.fromiter(
+    def pattern_mask(
+        self, sets: Sequence[PatternSet], link_all: bool, matches_null: bool
+    ) -> BoolArray:
+        """Match pattern sets (any of them, or all with link_all) against each distinct value."""
+        result = self._match_set(sets[0])
+        for patterns in sets[1:]:
+            if link_all:
+                result &= self._match_set(patterns)
+            else:
+                result |= self._match_set(patterns)
+        return self._with_nulls(result, matches_null)
+
+    def predicate_mask(self, predicate: Predicate, matches_null: bool) -> BoolArray:
+        return np.fromiter(
             (
                 matches_null
                 if raw is None
@@ -155,60 +263,159 @@ class Column:
             dtype=np.bool_,
             count=len(self.uniques),
         )
-        return results[self.inverse]
 
-    def not_null(self) -> BoolArray:
-        return np.fromiter((value is not None for value in self.values), np.bool_, len(self.values))
+    def masks_for(self, key: str, compute: Callable[[], BoolArray]) -> BoolArray:
+        """Return the per-value result of a test, computing it on first use."""
+        mask = self.masks.get(key)
+        if mask is None:
+            mask = compute()
+            self.masks[key] = mask
+        return mask
+
+    def not_null_mask(self) -> BoolArray:
+        return np.fromiter((value is not None for value in self.uniques), np.bool_)
 
 
-class EventBatch:
-    """Flat event records of one (channel, EventID) group, read column by column.
+class EventView:
+    """Some events of a batch (all by default), read through the batch's shared columns.
 
-    Field names are looked up case-insensitively, as Windows event field names are not
-    consistently cased across Windows versions and rules.
+    ``cache`` keeps per-event test results of this view. Field names are looked up
+    case-insensitively, as Windows event field names are not consistently cased across
+    Windows versions and rules.
+    """
+
+    def __init__(self, batch: EventBatch, indexes: IndexArray | None) -> None:
+        self.batch = batch
+        self.indexes = indexes
+        self.size: int = batch.size if indexes is None else len(indexes)
+        self.cache: dict[str, BoolArray] = {}
+        self._inverses: dict[int, IndexArray] = {}
+        self._field_names: list[str] | None = None
+
+    def has_field(self, name: str) -> bool:
+        return self.batch.has_field(name)
+
+    def field_names(self) -> list[str]:
+        """Return the fields that at least one event of the view has."""
+        if self.indexes is None:
+            return self.batch.field_names()
+        if self._field_names is None:
+            member = np.zeros(self.batch.size, dtype=np.bool_)
+            member[self.indexes] = True
+            self._field_names = [
+                name
+                for name in self.batch.field_names()
+                if member[self.batch.field_rows(name)].any()
+            ]
+        return self._field_names
+
+    def column(self, name: str, fallback: str | None = None) -> Column:
+        return self.batch.column(name, fallback)
+
+    def all_false(self) -> BoolArray:
+        return np.zeros(self.size, dtype=np.bool_)
+
+    def spread(self, column: Column, mask: BoolArray) -> BoolArray:
+        """Turn one bool per distinct value of column into one bool per event of the view."""
+        if self.indexes is None:
+            return mask[column.inverse]
+        inverse = self._inverses.get(id(column))
+        if inverse is None:
+            inverse = column.inverse[self.indexes]
+            self._inverses[id(column)] = inverse
+        return mask[inverse]
+
+    def values(self, column: Column) -> Sequence[str | None]:
+        if self.indexes is None:
+            return column.values
+        values = column.values
+        return [values[index] for index in self.indexes.tolist()]
+
+
+class EventBatch(EventView):
+    """Flat event records read column by column, and the view of all of them.
+
+    One pass over the records gathers, per field, the events that have it and their values.
+    A field's Column is built from them when a rule first reads it.
     """
 
     def __init__(self, records: Sequence[Mapping[str, Any]]) -> None:
         self.records = records
-        self.size = len(records)
-        # Lower-cased field name -> the spellings seen in this batch, usually exactly one.
-        self._names: dict[str, list[str]] = {}
-        for record in records:
-            for name in record:
-                spellings = self._names.setdefault(name.lower(), [])
-                if name not in spellings:
-                    spellings.append(name)
+        # Records with the same field names in the same order (one EventID of one provider,
+        # usually) are read together: their values transpose into columns at C speed.
+        shapes: dict[tuple[str, ...], list[int]] = {}
+        for index, record in enumerate(records):
+            shape = tuple(record)
+            found = shapes.get(shape)
+            if found is None:
+                shapes[shape] = [index]
+            else:
+                found.append(index)
+        # Lower-cased field name -> (first spelling, events that have the field, their values).
+        fields: dict[str, tuple[str, list[int], list[Any]]] = {}
+        for shape, indexes in shapes.items():
+            columns = zip(*(records[index].values() for index in indexes), strict=True)
+            seen: set[str] = set()
+            for name, values in zip(shape, columns, strict=True):
+                key = name.lower()
+                if key in seen:
+                    # NOTE: a record with two spellings of one field keeps the first one.
+                    continue
+                seen.add(key)
+                found_field = fields.get(key)
+                if found_field is None:
+                    fields[key] = (name, list(indexes), list(values))
+                else:
+                    found_field[1].extend(indexes)
+                    found_field[2].extend(values)
+        self._fields = fields
         self._columns: dict[str, Column] = {}
-        self.cache: dict[str, BoolArray] = {}
+        self._rows: dict[str, IndexArray] = {}
+        self.size: int = len(records)
+        super().__init__(self, None)
 
     def has_field(self, name: str) -> bool:
-        return name.lower() in self._names
+        return name.lower() in self._fields
 
     def field_names(self) -> list[str]:
-        return [spellings[0] for spellings in self._names.values()]
+        return [spelling for spelling, _rows, _values in self._fields.values()]
 
-    def _values(self, spellings: list[str]) -> list[str | None]:
-        if len(spellings) == 1:
-            name = spellings[0]
-            return [as_text(record.get(name)) for record in self.records]
-        values = []
-        for record in self.records:
-            found = next((record[name] for name in spellings if name in record), None)
-            values.append(as_text(found))
-        return values
-
-    def column(self, name: str) -> Column:
+    def field_rows(self, name: str) -> IndexArray:
+        """Return the indexes of the events that have the field."""
         key = name.lower()
+        rows = self._rows.get(key)
+        if rows is None:
+            found = self._fields.get(key)
+            rows = _NO_VALUES if found is None else np.asarray(found[1], dtype=np.intp)
+            self._rows[key] = rows
+        return rows
+
+    def view(self, indexes: IndexArray) -> EventView:
+        return EventView(self, indexes)
+
+    def column(self, name: str, fallback: str | None = None) -> Column:
+        """Return the column of a field; with fallback, an event without the field uses that.
+
+        A field absent from every event gives a column of nulls.
+        """
+        key = name.lower() if fallback is None else f"{name.lower()}\x00{fallback.lower()}"
         column = self._columns.get(key)
         if column is None:
-            spellings = self._names.get(key)
-            if spellings is None:
-                column = Column([None] * self.size)
-                column.present = False
+            if fallback is None:
+                found = self._fields.get(key)
+                if found is None:
+                    column = Column(self.size, _NO_VALUES, [], present=False)
+                else:
+                    column = Column(self.size, self.field_rows(name), found[2])
             else:
-                column = Column(self._values(spellings))
+                first, second = self.column(name).values, self.column(fallback).values
+                merged = [a if a is not None else b for a, b in zip(first, second, strict=True)]
+                rows = np.flatnonzero(np.fromiter((v is not None for v in merged), np.bool_))
+                column = Column(
+                    self.size,
+                    rows,
+                    [merged[row] for row in rows.tolist()],
+                    present=self.has_field(name) or self.has_field(fallback),
+                )
             self._columns[key] = column
         return column
-
-    def all_false(self) -> BoolArray:
-        return np.zeros(self.size, dtype=np.bool_)

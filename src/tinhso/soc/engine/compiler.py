@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from tinhso.soc.engine.batch import BoolArray, EventBatch
+from tinhso.soc.engine.batch import BoolArray, Column, EventView, needles_of
 from tinhso.soc.engine.condition import And, Identifier, Node, Not, parse_condition
 from tinhso.soc.engine.errors import RuleError
 from tinhso.soc.engine.logsource import Target, targets_for
@@ -114,16 +115,21 @@ def _compile_selection(
     )
 
 
-def _resolve_field(batch: EventBatch, name: str, field_map: Mapping[str, str]) -> str:
+def resolve_column(batch: EventView, name: str, field_map: Mapping[str, str]) -> Column:
+    """Return the column of a field, renamed by the target's field map.
+
+    A renamed field falls back to the rule's own name on an event that lacks the new name, so
+    that each event is read alone, whatever other events share the batch.
+    """
     mapped = field_map.get(name)
-    if mapped is not None and (batch.has_field(mapped) or not batch.has_field(name)):
-        return mapped
-    return name
+    if mapped is None:
+        return batch.column(name)
+    return batch.column(mapped, fallback=name)
 
 
-def _fieldref(batch: EventBatch, test: ValueTest, first: str, second: str) -> BoolArray:
-    left = batch.column(first).values
-    right = batch.column(second).values
+def _fieldref(batch: EventView, test: ValueTest, first: Column, second: Column) -> BoolArray:
+    left = batch.values(first)
+    right = batch.values(second)
     results = np.zeros(batch.size, dtype=np.bool_)
     for index, (a, b) in enumerate(zip(left, right, strict=True)):
         if a is None or b is None:
@@ -140,47 +146,84 @@ def _fieldref(batch: EventBatch, test: ValueTest, first: str, second: str) -> Bo
     return results
 
 
-def evaluate_test(batch: EventBatch, test: ValueTest, field_map: Mapping[str, str]) -> BoolArray:
-    """Evaluate one detection item over the batch; results are cached in the batch."""
-    if field_map:
-        resolved = None if test.field is None else _resolve_field(batch, test.field, field_map)
-        other = (
-            None if test.other_field is None else _resolve_field(batch, test.other_field, field_map)
-        )
-        key = f"{resolved}|{other}|{test.signature}"
-    else:
-        resolved, other, key = test.field, test.other_field, test.signature
+def _value_mask(column: Column, test: ValueTest, matches_null: bool) -> BoolArray:
+    """Test each distinct value of column; the batch keeps the result for all its views."""
+    if test.pattern_sets:
+        return column.pattern_mask(test.pattern_sets, test.link_all, matches_null)
+    return column.predicate_mask(test.predicate, matches_null)
+
+
+def _keyword_events(batch: EventView, test: ValueTest) -> BoolArray:
+    """Return, per event, whether any field of the event matches a keyword test."""
+    result = batch.all_false()
+    for name in batch.field_names():
+        column = batch.column(name)
+        mask = column.masks_for(test.signature, partial(_value_mask, column, test, False))
+        if mask.any():
+            result |= batch.spread(column, mask)
+    return result
+
+
+def evaluate_test(batch: EventView, test: ValueTest, field_map: Mapping[str, str]) -> BoolArray:
+    """Evaluate one detection item over the events of a view.
+
+    Per-value results are kept by the column, so they are computed once per batch for all
+    views; per-event results are cached in the view.
+    """
+    if test.field is None:
+        cached = batch.cache.get(test.signature)
+        if cached is None:
+            cached = batch.cache[test.signature] = _keyword_events(batch, test)
+        return cached
+    column = resolve_column(batch, test.field, field_map)
+    other = None if test.other_field is None else resolve_column(batch, test.other_field, field_map)
+    key = f"{id(column)}|{id(other)}|{test.signature}"
     cached = batch.cache.get(key)
     if cached is not None:
         return cached
-    if (
-        resolved is not None
-        and other is None
-        and test.exists is None
-        and not batch.has_field(resolved)
-    ):
+    if other is None and test.exists is None and not column.present:
         # A missing field has no value: only a null test matches it.
         result = np.full(batch.size, test.matches_null, dtype=np.bool_)
-    elif resolved is None:
-        result = batch.all_false()
-        for name in batch.field_names():
-            column = batch.column(name)
-            if test.pattern_sets:
-                result |= column.match_patterns(test.pattern_sets, test.link_all, False)
-            else:
-                result |= column.apply(test.predicate, False)
     elif test.exists is not None:
-        present = batch.column(resolved).not_null()
+        present = batch.spread(column, column.masks_for("exists", column.not_null_mask))
         result = present if test.exists else ~present
     elif other is not None:
-        result = _fieldref(batch, test, resolved, other)
-    elif test.pattern_sets:
-        column = batch.column(resolved)
-        result = column.match_patterns(test.pattern_sets, test.link_all, test.matches_null)
+        result = _fieldref(batch, test, column, other)
     else:
-        result = batch.column(resolved).apply(test.predicate, test.matches_null)
+        mask = column.masks_for(
+            test.signature, partial(_value_mask, column, test, test.matches_null)
+        )
+        result = batch.spread(column, mask)
     batch.cache[key] = result
     return result
+
+
+# (field name, or None for keywords; case-sensitive) -> literal needles searched there.
+NeedlePlan = dict[tuple[str | None, bool], set[str]]
+
+
+def needle_plan(rules: Iterable[CompiledRule]) -> NeedlePlan:
+    """Gather the literal needles that the pattern tests of rules search, per field."""
+    plan: NeedlePlan = {}
+    for rule in rules:
+        for test in rule.tests():
+            if test.other_field is not None or test.exists is not None:
+                continue
+            for patterns in test.pattern_sets:
+                needles = needles_of(patterns)
+                if needles:
+                    plan.setdefault((test.field, patterns.cased), set()).update(needles)
+    return plan
+
+
+def announce_needles(batch: EventView, plan: NeedlePlan, field_map: Mapping[str, str]) -> None:
+    """Tell the columns which needles the rules will search, so one pass finds them all."""
+    for (name, cased), needles in plan.items():
+        if name is None:
+            for field in batch.field_names():
+                batch.column(field).announce(cased, needles)
+        elif batch.has_field(name) or name in field_map:
+            resolve_column(batch, name, field_map).announce(cased, needles)
 
 
 @dataclass
@@ -192,7 +235,7 @@ class CompiledRule:
     selections: dict[str, Selection]
     conditions: tuple[Node, ...]
 
-    def evaluate(self, batch: EventBatch, target: Target) -> BoolArray:
+    def evaluate(self, batch: EventView, target: Target) -> BoolArray:
         """Return, per event of the batch, whether the rule matches."""
         memo: dict[str, BoolArray] = {}
         result = self._node(self.conditions[0], batch, target, memo)
@@ -200,7 +243,12 @@ class CompiledRule:
             result = result | self._node(condition, batch, target, memo)
         return result
 
-    def _selection(self, name: str, batch: EventBatch, target: Target) -> BoolArray:
+    def tests(self) -> Iterator[ValueTest]:
+        for alternatives in self.selections.values():
+            for alternative in alternatives:
+                yield from alternative
+
+    def _selection(self, name: str, batch: EventView, target: Target) -> BoolArray:
         result = batch.all_false()
         for alternative in self.selections[name]:
             matched = evaluate_test(batch, alternative[0], target.field_map)
@@ -214,7 +262,7 @@ class CompiledRule:
         return result
 
     def _node(
-        self, node: Node, batch: EventBatch, target: Target, memo: dict[str, BoolArray]
+        self, node: Node, batch: EventView, target: Target, memo: dict[str, BoolArray]
     ) -> BoolArray:
         if isinstance(node, Identifier):
             if node.name not in memo:

@@ -10,8 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tinhso.soc.engine.batch import EventBatch, as_text
-from tinhso.soc.engine.compiler import CompiledRule, compile_rule
+from tinhso.soc.engine.compiler import (
+    CompiledRule,
+    NeedlePlan,
+    announce_needles,
+    compile_rule,
+    needle_plan,
+)
 from tinhso.soc.engine.correlation import (
     CorrelationHit,
     CorrelationRule,
@@ -46,6 +54,13 @@ class Hit:
     kind = "rule"
 
 
+TargetKey = tuple[frozenset[str] | None, frozenset[str] | None, tuple[tuple[str, str], ...]]
+
+
+def _target_key(target: Target) -> TargetKey:
+    return (target.channels, target.event_ids, tuple(sorted(target.field_map.items())))
+
+
 class RuleSet:
     """Compiled rules indexed by channel, their correlation rules, and the rejected rules."""
 
@@ -58,6 +73,9 @@ class RuleSet:
         self.rules = list(compiled)
         self.rejected = list(rejected)
         self.correlations = correlations or CorrelationSet()
+        # Position of each rule, so that hits of one event come in rule order.
+        self.order = {id(rule): position for position, rule in enumerate(self.rules)}
+        self._needle_plans: dict[TargetKey, NeedlePlan] = {}
         self._candidates: dict[
             tuple[str | None, str | None], list[tuple[CompiledRule, Target]]
         ] = {}
@@ -147,13 +165,53 @@ def _link_correlations(
     return linked
 
 
+@dataclass
+class _Plan:
+    """The rules of one target and the (Channel, EventID) groups of events it accepts."""
+
+    target: Target
+    key: TargetKey
+    rules: list[CompiledRule] = field(default_factory=list)
+    groups: list[list[int]] = field(default_factory=list)
+
+
+def _plans(
+    ruleset: RuleSet, groups: Mapping[tuple[str | None, str | None], list[int]]
+) -> list[_Plan]:
+    """Gather the candidate rules per target: targets that compare equal share one plan."""
+    plans: dict[TargetKey, _Plan] = {}
+    for (channel, event_id), indexes in groups.items():
+        for rule, target in ruleset.candidates(channel, event_id):
+            key = _target_key(target)
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = _Plan(target, key)
+            if not plan.groups or plan.groups[-1] is not indexes:
+                plan.groups.append(indexes)
+            if len(plan.groups) == 1:
+                plan.rules.append(rule)
+    return list(plans.values())
+
+
+def _needle_plan(ruleset: RuleSet, plan: _Plan) -> NeedlePlan:
+    """Return the needles of a target's rules; a target has the same rules in every batch."""
+    needles = ruleset._needle_plans.get(plan.key)
+    if needles is None:
+        needles = ruleset._needle_plans[plan.key] = needle_plan(plan.rules)
+    return needles
+
+
 def match_events(
     ruleset: RuleSet, events: Sequence[Event], file: str | Sequence[str] = ""
 ) -> list[Hit]:
-    """Evaluate all rules on events, grouped by (Channel, EventID); return hits in event order.
+    """Evaluate all rules on events; return hits in event order.
 
     ``file`` names the source of all events, or of each event when it is a sequence. Events of
     several files may share a batch: a rule's result for one event depends on that event only.
+
+    The events form one column batch. Rules are gathered by target (log source), each target
+    sees the events of the (Channel, EventID) groups it accepts, and every detection item is
+    tested once per distinct value of its field for all targets.
     """
     files = [file] * len(events) if isinstance(file, str) else file
     groups: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
@@ -161,20 +219,29 @@ def match_events(
         key = (as_text(event.fields.get("Channel")), as_text(event.fields.get("EventID")))
         groups[key].append(index)
 
-    matched: list[tuple[int, CompiledRule]] = []
-    for (channel, event_id), indexes in groups.items():
-        pairs = ruleset.candidates(channel, event_id)
-        if not pairs:
-            continue
-        batch = EventBatch([events[index].fields for index in indexes])
-        for rule, target in pairs:
-            for position in rule.evaluate(batch, target).nonzero()[0]:
-                matched.append((indexes[position], rule))
+    plans = _plans(ruleset, groups)
+    batch = EventBatch([event.fields for event in events])
+    views = []
+    for plan in plans:
+        indexes = np.sort(
+            np.concatenate([np.asarray(group, dtype=np.intp) for group in plan.groups])
+        )
+        view = batch.view(indexes)
+        announce_needles(view, _needle_plan(ruleset, plan), plan.target.field_map)
+        views.append((view, indexes))
+
+    order = ruleset.order
+    matched: list[tuple[int, int, CompiledRule]] = []
+    for plan, (view, indexes) in zip(plans, views, strict=True):
+        for rule in plan.rules:
+            for position in rule.evaluate(view, plan.target).nonzero()[0]:
+                matched.append((int(indexes[position]), order[id(rule)], rule))
+    matched.sort(key=lambda item: (item[0], item[1]))
 
     # One hit per (event, rule), even when two targets of a rule accept the same event.
     seen: set[tuple[int, str]] = set()
     hits = []
-    for index, rule in sorted(matched, key=lambda item: item[0]):
+    for index, _order, rule in matched:
         identity = (index, rule.rule.id or str(id(rule)))
         if identity in seen:
             continue
