@@ -53,6 +53,10 @@ def test_logon_hour_fires_at_never_seen_hour() -> None:
     assert explanation["history_size"] == 100
     assert explanation["min_history"] == 30
     assert explanation["hours_from_usual"] == 5
+    assert explanation["observed"] == "03:00"
+    assert explanation["baseline"] == [f"{hour:02d}:00" for hour in range(8, 18)]
+    assert explanation["distance"] == 5
+    assert explanation["key"] == "an@2026-03-02T03"
 
 
 def test_logon_hour_fires_at_rare_hour() -> None:
@@ -123,6 +127,8 @@ def test_new_origin_fires_on_unknown_workstation_and_address() -> None:
     assert len(explanation["known_origins_examples"]) == 5
     assert explanation["history_size"] == 30
     assert explanation["min_history"] == 20
+    assert explanation["observed"] == "kali"
+    assert explanation["key"] == "an<-kali|203.0.113.9"
 
 
 def test_new_origin_silent_on_known_workstation_with_new_address() -> None:
@@ -172,7 +178,7 @@ def test_failed_logon_burst_fires_above_floor() -> None:
     batch = failures(12)
     found = anomaly.failed_logon_bursts([r.event_id for r in batch], batch, quiet_baseline())
 
-    by_key = {item.explanation["key"]: item for item in found}
+    by_key = {item.explanation["counted_by"]: item for item in found}
     assert set(by_key) == {"user", "source"}
     user_burst = by_key["user"].explanation
     assert by_key["user"].severity == "high"
@@ -184,6 +190,9 @@ def test_failed_logon_burst_fires_above_floor() -> None:
     assert user_burst["excess"] == 7.0
     assert user_burst["window_seconds"] == 600
     assert user_burst["history_windows"] == 144
+    assert user_burst["baseline"] == 5.0
+    assert user_burst["distance"] == 7.0
+    assert user_burst["key"] == "user=an@2026-03-02T09:10:00+00:00"
     assert by_key["source"].explanation["value"] == "198.51.100.7"
     assert by_key["source"].user == "an"
 
@@ -264,6 +273,8 @@ def test_rare_process_pair_fires_on_unseen_and_rare_pairs() -> None:
     assert rare["min_history"] == 500
     assert rare["max_seen"] == 3
     assert pairs["excel.exe → cmd.exe"]["times_seen"] == 0
+    assert pairs["excel.exe → cmd.exe"]["baseline"] == 0
+    assert pairs["excel.exe → cmd.exe"]["key"] == "excel.exe->cmd.exe@ws-01"
     assert found[0].rule_id == "anomaly.rare-process-pair"
 
 

@@ -39,7 +39,7 @@ def test_kerberos_spray_is_failed_logon_burst() -> None:
 
     assert len(findings) == 1
     explanation = findings[0].explanation
-    assert explanation["key"] == "source"
+    assert explanation["counted_by"] == "source"
     assert explanation["value"] == "172.16.66.1"
     # Two 4771 (bad password) and seven 4768 with status 0x6 (unknown user).
     assert explanation["observed"] == 9
@@ -54,7 +54,7 @@ def test_sql_server_failures_are_burst_per_client() -> None:
     batch = store(make_source("sql01"), sample_events(SQL_SERVER_FAILURES))
     findings = by_rule(anomaly_findings(batch, NO_MINIMUM), "anomaly.failed-logon-burst")
 
-    assert [(f.explanation["key"], f.explanation["value"]) for f in findings] == [
+    assert [(f.explanation["counted_by"], f.explanation["value"]) for f in findings] == [
         ("source", "10.0.2.17")
     ]
     assert findings[0].explanation["observed"] == 10

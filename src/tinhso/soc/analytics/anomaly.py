@@ -5,6 +5,10 @@ and returns :class:`Anomaly` objects whose ``explanation`` contains the baseline
 observed value and the distance between them as numbers. A detector reports nothing until
 its baseline reaches a minimum history, and each explanation states that minimum.
 
+Every explanation has the same four entries besides the detector's own numbers: ``key``
+(what identifies the anomaly, so the alert layer counts a repeat instead of adding an
+alert), ``observed``, ``baseline`` and, where a distance is defined, ``distance``.
+
 The baselines are plain data, so :mod:`tinhso.soc.analytics.service` can fill them from
 SQL aggregates and the tests can build them by hand.
 """
@@ -124,6 +128,10 @@ def logon_hour_anomalies(
                 records,
                 VALID_ACCOUNTS_TAGS,
                 {
+                    "key": f"{user}@{records[0].time.astimezone(timezone):%Y-%m-%d}T{hour:02d}",
+                    "observed": f"{hour:02d}:00",
+                    "baseline": [f"{usual:02d}:00" for usual in usual_hours],
+                    "distance": _hour_distance(hour, usual_hours),
                     "user": user,
                     "hour": hour,
                     "usual_hours": usual_hours,
@@ -206,6 +214,9 @@ def new_origin_anomalies(
                 records,
                 VALID_ACCOUNTS_TAGS,
                 {
+                    "key": f"{user}<-{workstation}|{address}",
+                    "observed": workstation or address,
+                    "baseline": [name for name, _ in known.most_common(EXAMPLES)],
                     "user": user,
                     "new_workstation": workstation,
                     "new_source_ip": address,
@@ -336,9 +347,12 @@ def failed_logon_bursts(
                 burst,
                 BRUTE_FORCE_TAGS,
                 {
-                    "key": key_kind,
+                    "key": f"{key_kind}={key_value}@{_window_start(burst[0].time, parameters.window)}",
+                    "counted_by": key_kind,
                     "value": key_value,
                     "observed": observed,
+                    "baseline": threshold,
+                    "distance": observed - threshold,
                     "window_seconds": int(parameters.window.total_seconds()),
                     "baseline_median": median,
                     "baseline_mad": mad,
@@ -356,6 +370,12 @@ def failed_logon_bursts(
             )
         )
     return anomalies
+
+
+def _window_start(time: datetime, window: timedelta) -> str:
+    """Return the start of the ``window``-long slot (counted from the Unix epoch) holding ``time``."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return (epoch + window_index(time, epoch, window) * window).isoformat()
 
 
 def window_index(time: datetime, start: datetime, window: timedelta) -> int:
@@ -422,6 +442,9 @@ def rare_process_pairs(
                 records,
                 (),
                 {
+                    "key": f"{parent}->{child}@{host}",
+                    "observed": f"{parent} → {child}",
+                    "baseline": seen,
                     "parent": parent,
                     "child": child,
                     "pair": f"{parent} → {child}",
@@ -433,7 +456,7 @@ def rare_process_pairs(
                     "distinct_pairs": len(baseline.pairs),
                     "history_size": baseline.total,
                     "min_history": parameters.min_history,
-                    "observed": len(records),
+                    "observed_creations": len(records),
                     "host": host,
                 },
             )

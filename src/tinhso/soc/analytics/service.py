@@ -301,7 +301,7 @@ def _title(found: Anomaly) -> str:
         }
     if found.rule_id == anomaly.FAILED_LOGON_BURST:
         values = {"count": explanation["observed"], "value": explanation["value"]}
-        if explanation["key"] == "user":
+        if explanation["counted_by"] == "user":
             return _("Burst of %(count)s failed logons for user %(value)s") % values
         return _("Burst of %(count)s failed logons from %(value)s") % values
     return _("Rare process %(child)s started by %(parent)s on %(host)s") % {
