@@ -1,6 +1,8 @@
-"""Admin pages of the SOC. Log sources are edited here; everything else is read-only, because
-events, quarantine and alerts come from the collectors and detection, and incidents,
-intelligence and evidence are worked on the SOC's own pages, which keep their history."""
+"""Admin pages of the SOC, where log sources are edited and every other model is read-only.
+
+Events, quarantine and alerts come from the collectors and detection. Incidents, notes,
+evidence and intelligence are worked on the SOC's own pages, which keep their history.
+"""
 
 from __future__ import annotations
 

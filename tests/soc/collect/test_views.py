@@ -33,6 +33,13 @@ def analyst_client(make_user: Callable[..., Any]) -> Client:
     return client
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Uploads are saved under a temporary folder instead of the data folder."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
 @pytest.fixture
 def commune_client(make_user: Callable[..., Any]) -> Client:
     client = Client()
@@ -160,7 +167,7 @@ def test_rotate_key_from_page_audited(analyst_client: Client, json_source: Regis
 
 
 def test_upload_ingests_and_reports(
-    analyst_client: Client, evtx_source: LogSource, shared_data: Path
+    analyst_client: Client, evtx_source: LogSource, shared_data: Path, media_root: Path
 ) -> None:
     good = (shared_data / SECURITY_4688).read_bytes()
     files = [
@@ -182,6 +189,8 @@ def test_upload_ingests_and_reports(
     assert AuditEvent.objects.filter(
         action=AuditAction.IMPORT, object_id=str(evtx_source.pk)
     ).exists()
+    kept = [path.name for path in media_root.rglob("*.evtx")]
+    assert kept == ["002-damaged.evtx"]
 
     again = analyst_client.post(
         "/soc/sources/upload/",

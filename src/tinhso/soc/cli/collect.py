@@ -189,7 +189,9 @@ def _source_list(command: BaseCommand, options: dict[str, Any]) -> None:
                     source.kind,
                     _("enabled") if source.enabled else _("disabled"),
                     source.key_prefix or "-",
-                    source.last_event_at.isoformat() if source.last_event_at else "-",
+                    timezone.localtime(source.last_event_at).strftime("%d/%m/%Y %H:%M:%S")
+                    if source.last_event_at
+                    else "-",
                     str(source.event_count),
                     source.name,
                 ]

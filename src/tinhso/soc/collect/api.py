@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 router = Router(tags=["SOC"])
 
+# NOTE: requests of a source key are bounded in size but not rate-limited like agency API keys.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 # Per-line errors listed in one response; the quarantine keeps them all.
 MAX_LISTED_ERRORS = 100

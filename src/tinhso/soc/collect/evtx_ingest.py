@@ -36,7 +36,7 @@ class FileFailure:
 
 @dataclass
 class IngestReport:
-    """What an ingest did, per file and in total."""
+    """The counts of one ingest, and the files that could not be read."""
 
     files: int = 0
     events: int = 0

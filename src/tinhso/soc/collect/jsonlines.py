@@ -2,7 +2,7 @@
 
 One JSON object per line (``application/x-ndjson``). Empty lines are skipped. A line that is
 too long, not UTF-8, not JSON, nested too deeply or not an object is rejected with its line
-number and the reason; the other lines go on.
+number and the reason, and the other lines go on.
 """
 
 from __future__ import annotations

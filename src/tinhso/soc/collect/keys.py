@@ -1,8 +1,8 @@
 """Per-source keys of JSON lines over HTTP: issue, rotate and check them.
 
 A key is sent as ``Authorization: Bearer KEY``. Only its SHA-256 is stored, hashed as the
-agencies' API keys are (:func:`tinhso.api.models.hash_key`); ``key_prefix`` (the first 12
-characters) finds the source through an index and names the key in logs and pages.
+agencies' API keys are (:func:`tinhso.api.models.hash_key`). ``key_prefix``, the first 12
+characters, finds the source through an index and names the key in logs and pages.
 """
 
 from __future__ import annotations

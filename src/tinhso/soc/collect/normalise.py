@@ -33,7 +33,7 @@ MAX_FLATTEN_DEPTH = 16
 
 
 class RecordError(ValueError):
-    """A record that cannot be stored; ``code`` is stable and ``reason`` says what to fix."""
+    """A record that cannot be stored, with a stable ``code`` and a ``reason`` naming the fix."""
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
@@ -71,10 +71,10 @@ def normalise_syslog(
 ) -> Record:
     """Return the record of one parsed syslog message.
 
-    The time is the message's own: RFC 5424 carries an offset, and the receiver reads an RFC
-    3164 time (which has no year and no zone) in the year nearest the receipt and in the zone
-    of ``received_at``, which the collector sets to the platform zone Asia/Ho_Chi_Minh. A
-    message without a time gets ``received_at``. Text that was not valid UTF-8 is kept with
+    The time is the message's own, and an RFC 5424 time carries its offset. An RFC 3164 time
+    has no year and no zone, so the receiver reads it in the year nearest the receipt and in
+    the zone of ``received_at``, which the collector sets to the platform zone
+    Asia/Ho_Chi_Minh. A message without a time gets ``received_at``. Text that was not valid UTF-8 is kept with
     U+FFFD in place of the bad bytes and the field ``InvalidUtf8``, while ``original["raw"]``
     keeps those bytes as ``\\xNN`` escapes. A host name with invalid bytes cannot identify a
     source, so it raises RecordError.

@@ -1,7 +1,7 @@
 """Delete events and quarantined records older than their source's retention.
 
-Events age by their own time (the time the log says, which the ``(source, time)`` index
-serves) and quarantined records by when they were received. Quarantined records without a
+Events age by the time the log records, which the ``(source, time)`` index serves, and
+quarantined records by when they were received. Quarantined records without a
 source (unknown senders) are kept ``UNASSIGNED_RETENTION_DAYS``.
 """
 
@@ -25,7 +25,7 @@ DELETE_CHUNK = 5000
 
 @dataclass(frozen=True)
 class PurgeCount:
-    """What a purge deletes (or would delete) for one source; ``source`` None is unknown senders."""
+    """The rows a purge deletes, or would delete, for one source (None: unknown senders)."""
 
     source: LogSource | None
     cutoff: dt.datetime

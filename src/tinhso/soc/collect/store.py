@@ -25,7 +25,7 @@ from tinhso.soc.models import LogQuarantine, LogSource, SecurityEvent
 
 logger = logging.getLogger(__name__)
 
-# Quarantined data is kept up to this many characters; the reason says when more was cut.
+# Quarantined data is kept up to this many characters, and the reason notes a cut.
 MAX_QUARANTINE_CHARS = 64 * 1024
 INSERT_BATCH_SIZE = 1000
 
@@ -90,7 +90,7 @@ def store_records(source: LogSource, records: Sequence[Record]) -> list[Security
         # ignore_conflicts covers a row another process inserted since the query above.
         SecurityEvent.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
         # NOTE: bulk_create with ignore_conflicts sets no primary keys, so the new rows are read
-        # back by digest; a row inserted by another process in between is returned here too.
+        # back by digest. A row that another process inserted in between is returned here too.
         stored = list(
             SecurityEvent.objects.filter(digest__in=[event.digest for event in new]).order_by(
                 "time", "id"

@@ -1,10 +1,11 @@
 """The sink of the syslog receiver that stores what it receives.
 
-The receiver calls the sink in a worker thread with a batch of :class:`Received` items and
-calls it again with the same batch if it raises, so the sink stores the events of a batch
-exactly once (see :mod:`tinhso.soc.collect.store`) and raises only when the database cannot be
-written at all. Malformed messages, messages of unknown or disabled hosts and records that
-the database rejects go to the quarantine with the reason.
+The receiver calls the sink in a worker thread with a batch of :class:`Received` items. If the
+sink raises, the receiver calls it again with the same batch, and the digests of
+:mod:`tinhso.soc.collect.store` keep the second call from storing an event twice. The sink
+raises only when the database cannot be written at all. Malformed messages, messages of
+unknown or disabled hosts and records that the database rejects go to the quarantine with
+the reason.
 """
 
 from __future__ import annotations
@@ -69,8 +70,10 @@ class StoringSink:
         by_source: dict[int, list[Record]] = defaultdict(list)
         sources: dict[int, LogSource] = {}
         rejected: list[Rejected] = []
+        # Sources found in this batch by (host name, address); a batch mostly repeats a few hosts.
+        lookups: dict[tuple[str, str], LogSource | None] = {}
         for item in batch:
-            outcome = self._route(item)
+            outcome = self._route(item, lookups)
             if isinstance(outcome, Rejected):
                 rejected.append(outcome)
                 continue
@@ -123,12 +126,19 @@ class StoringSink:
                 )
         return added, failed
 
-    def _route(self, item: Received) -> tuple[LogSource, Record] | Rejected:
+    def _route(
+        self, item: Received, lookups: dict[tuple[str, str], LogSource | None]
+    ) -> tuple[LogSource, Record] | Rejected:
+        def find(hostname: str, address: str) -> LogSource | None:
+            if (hostname, address) not in lookups:
+                lookups[hostname, address] = syslog_source(hostname, address)
+            return lookups[hostname, address]
+
         address = peer_host(item.peer)
         if item.message is None:
             return Rejected(
                 item.transport, "malformed", item.error, item.raw, item.peer,
-                source=syslog_source("", address),
+                source=find("", address),
             )  # fmt: skip
         hostname = item.message.hostname
         if REPLACEMENT in hostname or REPLACEMENT in item.message.app_name:
@@ -138,11 +148,12 @@ class StoringSink:
                     "The host name or application name is not valid UTF-8; configure the "
                     "sender to send UTF-8 (RFC 5424 requires it)."
                 ),
-                item.raw, item.peer, source=syslog_source("", address),
+                item.raw, item.peer, source=find("", address),
             )  # fmt: skip
-        source = syslog_source(hostname, address)
+        source = find(hostname, address)
         if source is None and self.register_for is not None:
             source = self._register(self.register_for, hostname or address)
+            lookups[hostname, address] = source
         if source is None:
             return Rejected(
                 item.transport, "unknown_source",

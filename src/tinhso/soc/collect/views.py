@@ -140,6 +140,9 @@ def run_evtx_upload(job: ImportJob, progress: Any) -> dict[str, Any]:
     for path, name in names.items():
         if name not in failed:
             path.unlink(missing_ok=True)
+    folder = Path(job.stored_path)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
     return {**report.as_dict(), "source": source.host, "retention_days": source.retention_days}
 
 
