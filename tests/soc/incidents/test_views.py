@@ -218,7 +218,7 @@ def test_resolve_needs_resolution_and_note(users: dict[str, Any], incident: Inci
     assert incident.resolution == "true_positive"
     assert incident.resolution_note == "Gỡ tệp HTA, đổi mật khẩu"
     assert incident.resolved_at is not None
-    # Resolving counts as acknowledging when nobody acknowledged first.
+    # Resolving counts as acknowledging when the incident was not acknowledged first.
     assert incident.acknowledged_at == incident.resolved_at
 
 

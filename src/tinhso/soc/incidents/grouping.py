@@ -1,8 +1,8 @@
 """Grouping alerts into incidents, and announcing high and critical incidents in the IOC feed.
 
-An alert joins the open incident (new or acknowledged) of the same host, user and rule whose
-events lie within ``TINHSO_SOC_INCIDENT_WINDOW_SECONDS`` of the alert's; otherwise it opens a
-new incident. The incident's severity is the highest of its alerts'. Callers hold a
+An alert joins the open incident (new or acknowledged) of the same host, user and rule when
+their events lie within ``TINHSO_SOC_INCIDENT_WINDOW_SECONDS`` of each other. Otherwise the
+alert opens a new incident. The incident's severity is the highest of its alerts'. Callers hold a
 transaction (see :func:`tinhso.soc.incidents.alerts.raise_alerts`).
 """
 

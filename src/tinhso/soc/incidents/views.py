@@ -250,8 +250,13 @@ def explanation_text(alert: Alert) -> str:
 
 def _attack_labels(tags: list[str]) -> list[dict[str, str]]:
     tactic_names, technique_ids = parse_tags(tags)
-    labels = [{"id": name, "name": tactic_name(name)} for name in tactic_names]
-    labels += [{"id": item, "name": technique(item).name} for item in technique_ids]
+    labels = [
+        {"id": name, "name": tactic_name(name), "label": tactic_name(name)} for name in tactic_names
+    ]
+    labels += [
+        {"id": item, "name": technique(item).name, "label": f"{item} {technique(item).name}"}
+        for item in technique_ids
+    ]
     return labels
 
 

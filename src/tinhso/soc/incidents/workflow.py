@@ -3,7 +3,7 @@ close and reopen.
 
 Every action runs in one transaction with the incident row locked, writes one
 :class:`IncidentNote` to the incident's activity log and one audit row, so the log and the
-audit trail say the same thing. Statuses move new → acknowledged → resolved → closed;
+audit trail record the same actions. Statuses move new → acknowledged → resolved → closed;
 resolved and closed incidents can be reopened.
 """
 
@@ -36,7 +36,7 @@ AUDITED_FIELDS = (
     "resolution",
     "resolution_note",
 )
-# What each ``IncidentNote.action`` is called on the incident page.
+# Labels of the ``IncidentNote.action`` values, shown on the incident page.
 ACTION_LABELS = {
     "opened": gettext_lazy("incident opened"),
     "escalated": gettext_lazy("severity raised"),
@@ -82,7 +82,7 @@ def _log(incident: Incident, user: User, action: str, text: str, before: dict[st
     logger.info("Incident %s: %s by user id %s", incident.pk, action, user.pk)
 
 
-def _refuse(incident: Incident) -> TransitionError:
+def _not_allowed(incident: Incident) -> TransitionError:
     return TransitionError(
         _("This action is not possible while the incident is %(status)s.")
         % {"status": incident.get_status_display()}
@@ -94,7 +94,7 @@ def acknowledge(incident: Incident, user: User, note: str = "") -> Incident:
     with transaction.atomic():
         incident = _locked(incident)
         if incident.status != IncidentStatus.NEW:
-            raise _refuse(incident)
+            raise _not_allowed(incident)
         before = _state(incident)
         incident.status = IncidentStatus.ACKNOWLEDGED
         incident.acknowledged_at = timezone.now()
@@ -119,7 +119,7 @@ def assign(incident: Incident, user: User, assignee: User, note: str = "") -> In
     with transaction.atomic():
         incident = _locked(incident)
         if incident.status == IncidentStatus.CLOSED:
-            raise _refuse(incident)
+            raise _not_allowed(incident)
         before = _state(incident)
         incident.assignee = assignee
         incident.save(update_fields=["assignee"])
@@ -149,7 +149,7 @@ def resolve(incident: Incident, user: User, resolution: str, note: str) -> Incid
     with transaction.atomic():
         incident = _locked(incident)
         if incident.status not in (IncidentStatus.NEW, IncidentStatus.ACKNOWLEDGED):
-            raise _refuse(incident)
+            raise _not_allowed(incident)
         before = _state(incident)
         now = timezone.now()
         incident.status = IncidentStatus.RESOLVED
@@ -175,7 +175,7 @@ def close(incident: Incident, user: User, note: str = "") -> Incident:
     with transaction.atomic():
         incident = _locked(incident)
         if incident.status != IncidentStatus.RESOLVED:
-            raise _refuse(incident)
+            raise _not_allowed(incident)
         before = _state(incident)
         incident.status = IncidentStatus.CLOSED
         incident.closed_at = timezone.now()
@@ -189,7 +189,7 @@ def reopen(incident: Incident, user: User, note: str) -> Incident:
     with transaction.atomic():
         incident = _locked(incident)
         if incident.status not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
-            raise _refuse(incident)
+            raise _not_allowed(incident)
         before = _state(incident)
         incident.status = (
             IncidentStatus.ACKNOWLEDGED if incident.acknowledged_at else IncidentStatus.NEW
@@ -222,7 +222,7 @@ def attach_evidence(
     with transaction.atomic():
         incident = _locked(incident)
         if incident.status == IncidentStatus.CLOSED:
-            raise _refuse(incident)
+            raise _not_allowed(incident)
         evidence = IncidentEvidence(
             incident=incident,
             name=name,
