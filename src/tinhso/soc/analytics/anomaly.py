@@ -313,7 +313,7 @@ def failed_logon_bursts(
     """Find users and sources whose failed logons within one window exceed their baseline.
 
     ``failures`` are the failed logons of the batch together with the stored ones of the
-    window before it, so a burst split across batches is counted whole; ``batch_ids`` marks
+    window before it, so a burst split across batches is counted whole. ``batch_ids`` marks
     which events are new, and only a burst containing one of them is reported. The threshold
     is ``max(floor, median + k * MAD)`` of the key's baseline window counts; a burst is
     reported when its count reaches the threshold.
@@ -366,10 +366,17 @@ def failed_logon_bursts(
                     "history_windows": baseline.history_windows,
                     "min_history_windows": parameters.min_history_windows,
                 },
-                user=key_value if key_kind == "user" else (users[0] if len(users) == 1 else ""),
+                user=_burst_user(key_kind, key_value, users),
             )
         )
     return anomalies
+
+
+def _burst_user(key_kind: str, key_value: str, users: list[str]) -> str:
+    """Name the user of a burst: its key, or the only user a source tried."""
+    if key_kind == "user":
+        return key_value
+    return users[0] if len(users) == 1 else ""
 
 
 def _window_start(time: datetime, window: timedelta) -> str:
@@ -379,7 +386,7 @@ def _window_start(time: datetime, window: timedelta) -> str:
 
 
 def window_index(time: datetime, start: datetime, window: timedelta) -> int:
-    """Return the number of the baseline window, counted from ``start``, that holds ``time``."""
+    """Return the number of the baseline window, counted from ``start``, that contains ``time``."""
     return math.floor((time - start) / window)
 
 

@@ -23,7 +23,6 @@ SUCCESS_EVENT_IDS = frozenset({"4624", "4648"})
 # failed when Status is not 0x0) and 18456 of SQL Server (login failed).
 FAILURE_EVENT_IDS = frozenset({"4625", "4771", "4776", "4768", "18456"})
 STATUS_CHECKED_EVENT_IDS = frozenset({"4771", "4776", "4768"})
-PROCESS_EVENT_IDS = frozenset({"1", "4688"})
 
 # Logon types 0 (system) and 5 (service) are the machine's own work, not a person's logon.
 IGNORED_LOGON_TYPES = frozenset({"0", "5"})

@@ -1,7 +1,7 @@
 """Anomaly detection over stored events, against baselines built from earlier events.
 
 The baselines come from the ``SecurityEvent`` rows of a bounded look-back before the batch
-(30 days unless told otherwise), aggregated in SQL by user, hour, origin, minute or process
+(30 days by default), aggregated in SQL by user, hour, origin, minute or process
 pair, so a baseline costs a few grouped queries and not a scan of every stored event. The
 detectors themselves live in :mod:`tinhso.soc.analytics.anomaly`.
 """

@@ -18,14 +18,14 @@ KINDS = ("ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256")
 HASH_KINDS = {32: "md5", 40: "sha1", 64: "sha256"}
 HEX = re.compile(r"[0-9a-fA-F]+")
 DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-# The longest value the database column takes.
+# Maximum length of a value: the size of the database column.
 MAX_VALUE_LENGTH = 500
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
 DEFAULT_SEVERITY = "high"
 
 
 class IndicatorError(ValueError):
-    """A value that is not a valid indicator of the expected kind; the message says why."""
+    """A value that is not a valid indicator of the expected kind; the message gives the reason."""
 
 
 @dataclass
@@ -58,7 +58,7 @@ class EntryProblem:
 
 @dataclass
 class ParsedFeed:
-    """What a parser read from one file: the indicators and the entries it could not use."""
+    """The result of parsing one file: the indicators and the entries that could not be used."""
 
     format: str
     indicators: list[ParsedIndicator] = field(default_factory=list)
@@ -73,7 +73,7 @@ class ParsedFeed:
 
 
 class IntelFormatError(ValueError):
-    """A whole file that cannot be read as the format given; the message says why and what to do.
+    """A whole file that cannot be read as the format given; the message gives the reason and the fix.
 
     The parsers of lists and STIX bundles raise only this error; problems of single entries
     are reported in :attr:`ParsedFeed.problems` instead.
@@ -110,7 +110,7 @@ def _domain(value: str) -> str | None:
     labels = ascii_text.split(".")
     if not all(DOMAIN_LABEL.fullmatch(label) for label in labels):
         return None
-    # A top-level domain is never all digits, which also tells "1.2.3.999" from a domain.
+    # A top-level domain is never all digits, which also keeps "1.2.3.999" from passing as a domain.
     if labels[-1].isdigit():
         return None
     return ascii_text
@@ -141,7 +141,7 @@ def _url(value: str) -> str | None:
 
 
 def classify(raw: str) -> tuple[str, str]:
-    """Return the kind and normalised value of ``raw``; raise IndicatorError if it is none.
+    """Return the kind and normalised value of ``raw``; raise IndicatorError if it is no indicator.
 
     Hashes are told apart by length (32, 40 or 64 hex digits), so a value of 32 hex digits
     is always taken for MD5. Address ranges (CIDR) are not indicators here.

@@ -1,6 +1,6 @@
 """Threat intelligence: import feeds, and match stored events against their indicators.
 
-Importing a feed again replaces its indicators in one transaction, so matching sees either
+Importing a feed again replaces its indicators in one transaction, so matching reads either
 the old list or the new one. Entries that could not be read go to the platform's import
 quarantine (``tinhso.ingest``) with their position and reason, and the import is audited.
 """

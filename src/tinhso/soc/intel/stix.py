@@ -55,13 +55,6 @@ HASH_NAMES = {
     "sha-256": "sha256",
     "sha256": "sha256",
 }
-KEYWORDS = frozenset(
-    {
-        "AND", "OR", "NOT", "IN", "LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET", "FOLLOWEDBY",
-        "WITHIN", "REPEATS", "START", "STOP", "TIMES", "SECONDS", "EXISTS",
-    }
-)  # fmt: skip
-
 TOKEN = re.compile(
     r"""
     (?P<space>\s+)
@@ -77,7 +70,7 @@ TOKEN = re.compile(
 
 
 class StixPatternError(ValueError):
-    """A pattern this parser does not support or cannot read; the message says why."""
+    """A pattern this parser does not support or cannot read; the message gives the reason."""
 
 
 @dataclass(frozen=True)
