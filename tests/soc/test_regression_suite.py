@@ -43,7 +43,7 @@ def _evtx_tests(info: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _evtx_cases(root: Path) -> list[str]:
-    """Return the case folders, relative to the suite, that hold at least one EVTX test."""
+    """Return the case folders, relative to the suite, that have at least one EVTX test."""
     base = root / REGRESSION
     if not base.is_dir():
         return []
@@ -98,7 +98,7 @@ def _record_id(hit: Hit) -> tuple[str, str, str]:
 
 def test_suite_has_windows_cases(shared_data: Path) -> None:
     cases = _evtx_cases(shared_data)
-    # This copy of the suite holds 135 cases under a windows folder; more may be added.
+    # This copy of the suite has 135 cases under a windows folder; more may be added.
     assert len([case for case in cases if "/windows/" in case]) >= 135
     assert len(cases) >= len([case for case in cases if "/windows/" in case])
 

@@ -1,8 +1,9 @@
 """``tinhso soc hunt PATH... --rules DIR``: run Sigma rules over EVTX files.
 
 Writes a timeline of hits sorted by time, with a summary on standard error. The ``kind``
-column tells a rule hit (one event) from a correlation hit, whose ``event`` column holds the
-correlation's group, count, first and last time and a reference to each event it counted.
+column is ``rule`` for the hit of a rule on one event and ``correlation`` for the hit of a
+correlation rule. The ``event`` column of a correlation hit contains the correlation's group,
+count, first and last time and a reference to each event it counted.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _output(path: Path | None, default: TextSink) -> Iterator[TextSink]:
 
 def add_parser(actions: Any) -> None:
     hunt_parser = actions.add_parser(
-        "hunt", help="Run Sigma rules over EVTX files and print a timeline of hits."
+        "hunt",
+        help="Run Sigma rules and correlation rules over EVTX files and print a timeline of hits.",
     )
     hunt_parser.add_argument(
         "paths", nargs="+", type=Path, help="EVTX files, or folders searched for .evtx files."

@@ -9,7 +9,7 @@ values, satisfy a condition within ``timespan``. The supported types are ``event
 returns each correlation hit as soon as it is established. :func:`correlate` runs it over a
 finished list of hits (a hunt). Both use the same sliding windows:
 
-* A group's window holds the hits of the last ``timespan`` before the newest hit. A hit exactly
+* A group's window contains the hits of the last ``timespan`` before the newest hit. A hit exactly
   ``timespan`` older than the newest one is still inside.
 * A condition with lower bounds only (``gt``, ``gte``) slides: it fires as soon as the hits of
   the last ``timespan`` meet it.
@@ -87,9 +87,6 @@ class CountCondition:
     def lower_bounds_only(self) -> bool:
         """Whether the condition, once met, stays met as more hits arrive."""
         return all(operator in ("gt", "gte") for operator, _limit in self.bounds)
-
-    def describe(self) -> str:
-        return " and ".join(f"{operator} {limit}" for operator, limit in self.bounds)
 
 
 def _compare(count: int, operator: str, limit: int) -> bool:
@@ -413,8 +410,8 @@ def link_correlations(
 ) -> CorrelationSet:
     """Resolve each correlation's references to loaded rules or to other correlations.
 
-    A correlation whose reference is unknown, ambiguous, rejected or part of a cycle is
-    rejected with a RuleError naming it and the reference; the others are kept.
+    A correlation is rejected when a reference is unknown, ambiguous or rejected, or when it is
+    part of a cycle. Its RuleError names the correlation and the reference. The others are kept.
     """
     by_id: dict[str, str] = {}
     by_name: dict[str, list[str]] = {}
@@ -697,7 +694,7 @@ class CorrelationEngine:
 
     :meth:`feed` takes one hit and returns the correlation hits it completes, including those
     of chained correlations. A hit that arrives out of order is placed among the hits still in
-    its window; one more than ``timespan`` older than the newest hit of its group is dropped
+    its window. A hit more than ``timespan`` older than the newest hit of its group is dropped
     with a warning.
     """
 
@@ -836,7 +833,7 @@ class CorrelationEngine:
         popped = False
         while group.entries and (now is None or now - group.entries[0].time > state.rule.timespan):
             if not state.slides:
-                # The window that started at the oldest hit is complete and holds every hit
+                # The window that started at the oldest hit is complete and contains every hit
                 # of the group, because a hit past its end closes it before being added.
                 count = state.measure(group)
                 if state.rule.condition.holds(count):

@@ -1,7 +1,7 @@
 """Load Sigma rules from YAML: single rules, multi-document files and Sigma 1 rule collections.
 
-A file may also hold Sigma correlation rules (documents with a ``correlation`` map), next to
-the rules they reference or apart from them; they are parsed by
+A file may also contain Sigma correlation rules (documents with a ``correlation`` map), next to
+the rules they reference or apart from them. They are parsed by
 :func:`tinhso.soc.engine.correlation.parse_correlation`.
 """
 
@@ -139,8 +139,8 @@ def _rule_from_document(document: dict[str, Any], path: Path | None) -> SigmaRul
 class RuleDocuments:
     """The detection rules and correlation rules of one YAML text.
 
-    ``rejected`` holds the correlation documents that are invalid; the other documents of the
-    text are still loaded.
+    ``rejected`` contains the errors of invalid correlation documents. The other documents of
+    the text are still loaded.
     """
 
     rules: list[SigmaRule] = field(default_factory=list)
@@ -151,8 +151,8 @@ class RuleDocuments:
 def parse_documents(text: str, path: Path | None = None) -> RuleDocuments:
     """Parse the rules and correlation rules of one YAML text.
 
-    Raise RuleError for invalid YAML or an invalid detection rule, which reject the whole text
-    as before correlations were read; an invalid correlation goes to ``rejected``.
+    Raise RuleError for invalid YAML or an invalid detection rule, which reject the whole text.
+    An invalid correlation goes to ``rejected`` instead.
     """
     parsed = RuleDocuments()
     for document in _resolve_collection(_documents(text, path), path):
