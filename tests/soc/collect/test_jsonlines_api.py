@@ -149,3 +149,17 @@ def test_route_in_openapi_document(db: None) -> None:
     document = Client().get("/api/v1/openapi.json").json()
     operation = document["paths"]["/api/v1/soc/events"]["post"]
     assert set(operation["responses"]) >= {"200", "401", "403", "413"}
+
+
+def test_many_lines_stored_in_batches(json_source: Registered, monkeypatch: Any) -> None:
+    monkeypatch.setattr(api, "STORE_BATCH", 7)
+    response = post(lines(*[{"n": n} for n in range(50)]), json_source.raw_key)
+    assert response.json()["accepted"] == 50
+    assert SecurityEvent.objects.count() == 50
+
+
+def test_too_many_lines(json_source: Registered, monkeypatch: Any) -> None:
+    monkeypatch.setattr(api, "MAX_LINES", 10)
+    response = post(lines(*[{"n": n} for n in range(11)]), json_source.raw_key)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_many_lines"

@@ -173,3 +173,10 @@ def test_purge_unknown_sender_quarantine(db: None) -> None:
     assert counts[-1].source is None
     assert counts[-1].quarantined == 1
     assert not LogQuarantine.objects.exists()
+
+
+def test_large_batch_stored_once(syslog_source: LogSource) -> None:
+    batch = records(2500)
+    assert len(store_records(syslog_source, batch)) == 2500
+    assert store_records(syslog_source, batch) == []
+    assert SecurityEvent.objects.count() == 2500

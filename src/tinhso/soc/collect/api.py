@@ -30,6 +30,9 @@ router = Router(tags=["SOC"])
 
 # NOTE: requests of a source key are bounded in size but not rate-limited like agency API keys.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_LINES = 50_000
+# Records stored per transaction; a request of many lines takes several.
+STORE_BATCH = 1000
 # Per-line errors listed in one response; the quarantine keeps them all.
 MAX_LISTED_ERRORS = 100
 CONTENT_TYPES = frozenset(
@@ -128,13 +131,26 @@ def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         return Status(413, too_large)
+    if body.count(b"\n") > MAX_LINES:
+        return Status(
+            413,
+            {
+                "code": "too_many_lines",
+                "message": _(
+                    "The request has more than %(max)s lines; send the events in smaller batches."
+                )
+                % {"max": MAX_LINES},
+            },
+        )
     return Status(200, _accept(request, source, body))
 
 
 def _accept(request: HttpRequest, source: LogSource, body: bytes) -> dict[str, Any]:
     parsed = parse_lines(body, received_at=timezone.now(), default_host=source.host)
     records = [record for _number, record in parsed.records]
-    stored = store_records(source, records)
+    stored = []
+    for start in range(0, len(records), STORE_BATCH):
+        stored.extend(store_records(source, records[start : start + STORE_BATCH]))
     peer = request.META.get("REMOTE_ADDR") or ""
     quarantine(
         Rejected("http", error.code, error.reason, error.raw, peer, f"line {error.line}", source)

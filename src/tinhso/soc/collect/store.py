@@ -77,11 +77,7 @@ def store_records(source: LogSource, records: Sequence[Record]) -> list[Security
     for record in records:
         by_digest.setdefault(record_digest(source.pk, record.original), record)
     with transaction.atomic():
-        known = set(
-            SecurityEvent.objects.filter(digest__in=list(by_digest)).values_list(
-                "digest", flat=True
-            )
-        )
+        known = _stored_digests(list(by_digest))
         new = [
             _event(source, record, digest, limits)
             for digest, record in by_digest.items()
@@ -91,15 +87,36 @@ def store_records(source: LogSource, records: Sequence[Record]) -> list[Security
         SecurityEvent.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
         # NOTE: bulk_create with ignore_conflicts sets no primary keys, so the new rows are read
         # back by digest. A row that another process inserted in between is returned here too.
-        stored = list(
-            SecurityEvent.objects.filter(digest__in=[event.digest for event in new]).order_by(
-                "time", "id"
-            )
-        )
+        stored = _events_by_digest([event.digest for event in new])
         _advance_last_event(source, max(record.time for record in records))
     logger.debug("Source %s: %s records, %s stored", source.pk, len(records), len(stored))
     run_detection(stored)
     return stored
+
+
+def _chunks(digests: list[str]) -> list[list[str]]:
+    """Split ``digests`` so that no query has more parameters than SQLite and PostgreSQL take."""
+    return [
+        digests[start : start + INSERT_BATCH_SIZE]
+        for start in range(0, len(digests), INSERT_BATCH_SIZE)
+    ]
+
+
+def _stored_digests(digests: list[str]) -> set[str]:
+    known: set[str] = set()
+    for chunk in _chunks(digests):
+        known.update(
+            SecurityEvent.objects.filter(digest__in=chunk).values_list("digest", flat=True)
+        )
+    return known
+
+
+def _events_by_digest(digests: list[str]) -> list[SecurityEvent]:
+    events: list[SecurityEvent] = []
+    for chunk in _chunks(digests):
+        events.extend(SecurityEvent.objects.filter(digest__in=chunk))
+    events.sort(key=lambda event: (event.time, event.pk))
+    return events
 
 
 def _advance_last_event(source: LogSource, newest: dt.datetime) -> None:
@@ -183,7 +200,7 @@ def quarantine(items: Iterable[Rejected]) -> list[LogQuarantine]:
         )
     if not rows:
         return []
-    created = LogQuarantine.objects.bulk_create(rows)
+    created = LogQuarantine.objects.bulk_create(rows, batch_size=INSERT_BATCH_SIZE)
     logger.info(
         "Quarantined %s log records (%s)",
         len(rows),
