@@ -6,14 +6,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from tests.conftest import SHARED_DATA
 from tinhso.core.models import Department
 from tinhso.soc.engine import Event, read_evtx
 from tinhso.soc.models import LogSource, SecurityEvent, SourceKind
 
-SAMPLES = Path("/work/shared/data/soc/evtx-attack-samples")
+SAMPLES = SHARED_DATA / "soc" / "evtx-attack-samples"
 
 
 def make_source(host: str = "dc01") -> LogSource:

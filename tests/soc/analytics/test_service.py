@@ -16,7 +16,7 @@ from tinhso.soc.analytics.service import AnomalyParameters, anomaly_findings
 from tinhso.soc.engine import Event
 from tinhso.soc.models import LogSource
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_data]
 
 CHROME_LOGONS = "Credential Access/CA_4624_4625_LogonType2_LogonProc_chrome.evtx"
 KERBEROS_SPRAY = "Credential Access/kerberos_pwd_spray_4771.evtx"

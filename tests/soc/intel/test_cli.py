@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from tests.soc.analytics.events import make_source, sample_events, store
 from tinhso.soc.models import IntelFeed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_data]
 
 SPRAY = "Credential Access/kerberos_pwd_spray_4771.evtx"
 

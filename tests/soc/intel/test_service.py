@@ -15,7 +15,7 @@ from tinhso.soc.intel.indicators import IntelFormatError
 from tinhso.soc.intel.service import import_feed, intel_findings
 from tinhso.soc.models import IntelFeed, ThreatIndicator
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_data]
 
 SPRAY = "Credential Access/kerberos_pwd_spray_4771.evtx"
 SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
