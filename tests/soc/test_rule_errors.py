@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.soc.support import match_one, rule_text
+from tests.soc.support import match_one, matched_indexes, rule_text
 from tinhso.soc.engine import RuleError, RuleSet, compile_rule, load_rule_file, parse_rules
+from tinhso.soc.engine.safe_regex import MAX_TIMEOUTS
 
 RULE_ID = "00000000-0000-0000-0000-000000000001"
 
@@ -200,3 +201,14 @@ def test_slow_regex_times_out_as_no_match(caplog: pytest.LogCaptureFixture) -> N
         matched = match_one(detection, {"CommandLine": "a" * 60 + "b"})
     assert matched is False
     assert "timed out" in caplog.text
+
+
+def test_slow_regex_disabled_after_timeouts(caplog: pytest.LogCaptureFixture) -> None:
+    detection = {"sel": {"CommandLine|re": "^(a|aa)+$"}, "condition": "sel"}
+    # Distinct values, so that each one is searched: the first MAX_TIMEOUTS time out, the
+    # rest are not searched at all.
+    events = [{"CommandLine": "a" * (60 + index) + "b"} for index in range(MAX_TIMEOUTS + 2)]
+    with caplog.at_level("WARNING", logger="tinhso.soc.engine.safe_regex"):
+        assert matched_indexes(detection, events) == []
+    assert caplog.text.count("timed out on a value") == MAX_TIMEOUTS
+    assert "is disabled" in caplog.text

@@ -7,13 +7,15 @@ One such shape is first rewritten because it has a safe equivalent: ``(?:.*L){1,
 ``(?:.*L)+`` with a literal ``L`` matches exactly the strings that ``.*L`` matches.
 Matching uses the PyPI ``regex`` package, whose ``timeout`` stops a search that still runs
 too long. The ``re`` module has no timeout, so it could not bound a search that passes the check.
+A pattern whose searches time out :data:`MAX_TIMEOUTS` times is no longer run, so that one slow
+pattern cannot stall a hunt over many events for hours.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import regex
 
@@ -21,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 # Seconds one search may run before it is stopped and counted as no match.
 SEARCH_TIMEOUT_SECONDS = 0.5
+# Timed-out searches after which a pattern matches nothing for the rest of the process.
+MAX_TIMEOUTS = 3
 
 
 # "(?:.*L)" repeated one or more times, where L is literal text: plain characters other than
@@ -122,22 +126,41 @@ def check_nested_quantifiers(pattern: str) -> None:
         index += 1 + length
 
 
-@dataclass(frozen=True)
+@dataclass
 class GuardedRegex:
-    """A compiled pattern whose searches stop after SEARCH_TIMEOUT_SECONDS."""
+    """A compiled pattern whose searches stop after SEARCH_TIMEOUT_SECONDS.
+
+    After MAX_TIMEOUTS timed-out searches the pattern is disabled and matches nothing.
+    """
 
     source: str
     compiled: regex.Pattern[str]
+    timeouts: int = field(default=0, compare=False)
+
+    @property
+    def disabled(self) -> bool:
+        return self.timeouts >= MAX_TIMEOUTS
 
     def search(self, value: str) -> bool:
+        if self.disabled:
+            return False
         try:
             return self.compiled.search(value, timeout=SEARCH_TIMEOUT_SECONDS) is not None
         except TimeoutError:
+            self.timeouts += 1
             logger.warning(
                 "Regular expression %r timed out on a value of %d characters; counted as no match",
                 self.source,
                 len(value),
             )
+            if self.disabled:
+                logger.error(
+                    "Regular expression %r timed out %d times and is disabled: it matches "
+                    "nothing until the rules are loaded again; rewrite it without nested "
+                    "repetition such as (a|aa)+",
+                    self.source,
+                    self.timeouts,
+                )
             return False
 
 
