@@ -9,6 +9,7 @@ import subprocess
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -206,3 +207,25 @@ def test_bad_tcp_input_does_not_stop_receiver(payload: bytes) -> None:
     assert sink.items[0].error
     assert sink.items[-1].message is not None
     assert sink.items[-1].message.message == "after"
+
+
+def test_rfc3164_time_read_in_receiver_zone() -> None:
+    sink = CollectingSink()
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+
+    async def scenario() -> None:
+        receiver = SyslogReceiver(sink, tcp_port=None, batch_seconds=0.05, zone=zone)
+        await receiver.start()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(b"<13>Jul  1 08:00:00 fw01 kernel: DROP", (LOOPBACK, receiver.udp_port))
+        await wait_for_items(sink, 1)
+        await receiver.stop()
+
+    run(scenario)
+
+    item = sink.items[0]
+    assert item.received_at.tzinfo == zone
+    assert item.message is not None
+    assert item.message.timestamp is not None
+    assert item.message.timestamp.tzinfo == zone
+    assert item.message.timestamp.hour == 8
