@@ -579,3 +579,14 @@ def test_command_writes_kind_column_csv(shared_data: Path, tmp_path: Path) -> No
     assert [row["kind"] for row in rows] == ["rule", "rule", "rule", "correlation"]
     assert list(rows[0])[-1] == "kind"
     assert json.loads(rows[3]["event"])["correlation"]["count"] == 3
+
+
+def test_invalid_correlation_file_named(tmp_path: Path) -> None:
+    path = tmp_path / "mr_bad.yml"
+    path.write_text(_text(_correlation({**EVENT_COUNT, "timespan": "1w"})), encoding="utf-8")
+    ruleset = RuleSet.from_paths([tmp_path])
+    (error,) = ruleset.rejected
+    assert error.rule_id == CORRELATION_ID
+    assert error.path == path
+    assert f"rule {CORRELATION_ID}, file {path}: invalid timespan '1w'" in str(error)
+    assert len(ruleset.rules) == 2
