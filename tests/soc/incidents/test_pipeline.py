@@ -104,3 +104,64 @@ def test_failing_detector_leaves_others(
     monkeypatch.setattr(detection, "anomaly_findings", broken)
     assert detection.detect_events(events)
     assert Alert.objects.exists()
+
+
+CORRELATION = """
+title: Repeated suspicious shell spawns on one host
+id: 6f1c1d44-7c55-4bb8-9d0c-3f7d2a1e9b01
+level: critical
+tags:
+  - attack.execution
+correlation:
+  type: event_count
+  rules:
+    - 3a6586ad-127a-4d3b-a677-1e6eacdf8fde
+  group-by:
+    - Computer
+  timespan: 1m
+  condition:
+    gte: 2
+  generate: true
+"""
+CORRELATION_ID = "6f1c1d44-7c55-4bb8-9d0c-3f7d2a1e9b01"
+
+
+def test_correlation_spans_batches(rules: Path, events: list[SecurityEvent]) -> None:
+    (rules / "correlation.yml").write_text(CORRELATION, encoding="utf-8")
+    detection.forget_ruleset()
+    ordered = sorted(events, key=lambda event: (event.time, event.pk))
+    shell = [event.pk for event in ordered if event.fields.get("EventRecordID") in (4127, 4129)]
+    split = next(index for index, event in enumerate(ordered) if event.pk == shell[1])
+
+    detection.detect_events(ordered[:split])
+    assert not Alert.objects.filter(kind="correlation").exists()
+    detection.detect_events(ordered[split:])
+
+    alert = Alert.objects.get(kind="correlation")
+    assert alert.rule_id == CORRELATION_ID
+    assert alert.severity == "critical"
+    assert alert.host == "IEWIN7"
+    assert sorted(alert.events.values_list("pk", flat=True)) == sorted(shell)
+    assert alert.explanation["count"] == 2
+    assert alert.explanation["group"] == {"Computer": "IEWIN7"}
+    assert Alert.objects.filter(rule_id=SHELL_SPAWN_RULE).count() == 2  # generate: true
+    incident = Incident.objects.get(rule_id=CORRELATION_ID)
+    assert Event.objects.filter(message_id=f"soc-incident-{incident.pk}-critical").exists()
+
+
+def test_correlation_hides_member_rule(rules: Path, events: list[SecurityEvent]) -> None:
+    text = CORRELATION.replace("  generate: true\n", "")
+    (rules / "correlation.yml").write_text(text, encoding="utf-8")
+    detection.forget_ruleset()
+
+    detection.detect_events(events)
+
+    assert Alert.objects.filter(kind="correlation").count() == 1
+    assert not Alert.objects.filter(rule_id=SHELL_SPAWN_RULE).exists()
+
+
+def test_detect_command_correlates(rules: Path, events: list[SecurityEvent]) -> None:
+    (rules / "correlation.yml").write_text(CORRELATION, encoding="utf-8")
+    detection.forget_ruleset()
+    call_command("soc", "detect", stdout=io.StringIO(), stderr=io.StringIO())
+    assert Alert.objects.filter(kind="correlation").count() == 1

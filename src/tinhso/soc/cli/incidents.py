@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,7 +64,7 @@ def add_parser(actions: Any) -> None:
 
 
 def run_detect(command: BaseCommand, options: dict[str, Any]) -> None:
-    events = SecurityEvent.objects.order_by("id")
+    events = SecurityEvent.objects.order_by("time", "id")
     if options["since"]:
         day = parse_date(options["since"], "--since")
         since = dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
@@ -74,16 +75,19 @@ def run_detect(command: BaseCommand, options: dict[str, Any]) -> None:
         _("%(rules)s Sigma rules loaded from %(paths)s (%(rejected)s rejected).")
         % {"rules": len(ruleset.rules), "paths": paths, "rejected": len(ruleset.rejected)}
     )
+    # Correlation windows of the re-run are its own, fed in time order and closed at the end.
+    correlator = ruleset.correlations.engine()
     total_events = 0
     alert_ids: set[int] = set()
-    last_id = 0
-    while True:
-        batch = list(events.filter(id__gt=last_id).select_related("source")[:BATCH_SIZE])
-        if not batch:
-            break
-        last_id = batch[-1].pk
+    batch = list(events.select_related("source")[:BATCH_SIZE])
+    while batch:
         total_events += len(batch)
-        alert_ids.update(alert.pk for alert in detection.detect_events(batch))
+        alerts = detection.detect_events(batch, correlator=correlator)
+        alert_ids.update(alert.pk for alert in alerts)
+        last = batch[-1]
+        after = Q(time__gt=last.time) | Q(time=last.time, id__gt=last.pk)
+        batch = list(events.filter(after).select_related("source")[:BATCH_SIZE])
+    alert_ids.update(alert.pk for alert in detection.flush_correlations(correlator))
     command.stdout.write(
         _("%(events)s events checked, %(alerts)s alerts raised or updated.")
         % {"events": total_events, "alerts": len(alert_ids)}
