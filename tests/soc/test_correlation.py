@@ -265,6 +265,14 @@ def test_temporal(correlation_type: str, events: list[tuple[int, int]], fires: b
     assert len(hits) == int(fires)
 
 
+@pytest.mark.parametrize(("failures", "fires"), [(1, False), (2, True)])
+def test_temporal_ordered_repeated_rule(failures: int, fires: bool) -> None:
+    body = {**TEMPORAL, "type": "temporal_ordered", "rules": ["failed_logon", "failed_logon"]}
+    ruleset = _ruleset(_correlation(body))
+    hits = _correlation_hits(ruleset, _failures(*range(failures), TargetUserName="alice"))
+    assert len(hits) == int(fires)
+
+
 def test_temporal_needs_same_group() -> None:
     ruleset = _ruleset(_correlation(TEMPORAL))
     events = [

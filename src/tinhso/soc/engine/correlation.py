@@ -265,9 +265,10 @@ def _parse_correlation(
     if "timespan" not in body:
         raise RuleError("invalid-timespan", "the correlation has no 'timespan'")
     timespan = parse_timespan(body["timespan"])
-    condition, value_fields = _parse_condition(
-        body.get("condition"), correlation_type, len(set(references))
-    )
+    # temporal counts distinct rules; temporal_ordered counts the steps of its sequence, in
+    # which a rule may appear twice.
+    steps = len(references) if correlation_type == "temporal_ordered" else len(set(references))
+    condition, value_fields = _parse_condition(body.get("condition"), correlation_type, steps)
     # The specification lists 'generate' with the top-level attributes; pySigma reads it
     # inside 'correlation'. Both places are accepted.
     generate = body.get("generate", document.get("generate", False))
