@@ -162,3 +162,11 @@ def test_evtx_columns_keep_windows_fields(shared_data: Path) -> None:
     assert record.fields["NewProcessName"] == "C:\\Windows\\System32\\notepad.exe"
     assert record.fields["EventID"] == 4688
     assert record.original == events[0].original
+
+
+def test_evtx_without_time_rejected() -> None:
+    from tinhso.soc.engine import Event
+
+    with pytest.raises(RecordError) as caught:
+        normalise_evtx(Event({"EventID": 4624, "Channel": "Security"}, {}))
+    assert caught.value.code == "missing_time"

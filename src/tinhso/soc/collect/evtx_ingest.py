@@ -8,6 +8,7 @@ event's digest covers its original record, which includes its EventRecordID and 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ def _ingest_file(
             record_id = event.fields.get("EventRecordID") or index
             rejected.append(
                 Rejected(
-                    "evtx", error.code, error.reason, raw=str(event.original)[:4000],
+                    "evtx", error.code, error.reason, raw=json.dumps(event.original, ensure_ascii=False, default=str),
                     position=f"{name}#{record_id}", source=source,
                 )
             )  # fmt: skip

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from tinhso.core import audit
@@ -102,5 +102,5 @@ def syslog_source(hostname: str, address: str) -> LogSource | None:
         if found is not None:
             return found
     if address:
-        return sources.filter(Q(host__iexact=address)).first()
+        return sources.filter(host__iexact=address).first()
     return None
