@@ -598,3 +598,31 @@ def test_invalid_correlation_file_named(tmp_path: Path) -> None:
     assert error.path == path
     assert f"rule {CORRELATION_ID}, file {path}: invalid timespan '1w'" in str(error)
     assert len(ruleset.rules) == 2
+
+
+def test_chained_events_in_time_order() -> None:
+    def inner(name: str, rule: str) -> dict[str, Any]:
+        return {
+            "title": name,
+            "id": f"c-{name}",
+            "name": name,
+            "correlation": {
+                "type": "event_count",
+                "rules": [rule],
+                "group-by": ["TargetUserName"],
+                "timespan": "1m",
+                "condition": {"gte": 2},
+            },
+        }
+
+    outer = _correlation({**TEMPORAL, "rules": ["failures", "successes"]})
+    ruleset = _ruleset(
+        outer, inner("failures", "failed_logon"), inner("successes", "successful_logon")
+    )
+    events = [
+        _event(second, event_id, TargetUserName="alice")
+        for second, event_id in [(0, 4625), (1, 4624), (2, 4625), (3, 4624)]
+    ]
+    (hit,) = _correlation_hits(ruleset, events)
+    assert [event.file for event in hit.events] == ["0", "1", "2", "3"]
+    assert [member.rule_id for member in hit.members] == ["c-failures", "c-successes"]

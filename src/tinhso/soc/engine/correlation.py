@@ -34,7 +34,7 @@ from bisect import insort
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -551,7 +551,8 @@ class CorrelationHit:
                 found.extend(member.events)
             else:
                 found.append(member)
-        return tuple(found)
+        # Two chained correlation hits may overlap in time, so their events are merged here.
+        return tuple(sorted(found, key=_time_key))
 
     @property
     def computer(self) -> str:
@@ -574,6 +575,10 @@ class CorrelationHit:
                 "events": [_event_reference(hit) for hit in self.events],
             }
         }
+
+
+def _time_key(hit: RuleHit) -> datetime:
+    return parse_time(hit.time) or datetime.min.replace(tzinfo=UTC)
 
 
 def _event_reference(hit: RuleHit) -> dict[str, Any]:
