@@ -328,3 +328,16 @@ def test_admin_acts_after_second_factor(make_user: Callable[..., Any], incident:
     assert client.post(url(incident, "acknowledge")).status_code == 302
     assert status_of(incident) == IncidentStatus.ACKNOWLEDGED
     assert Alert.objects.get().incident_id == incident.pk
+
+
+def test_explanation_numbers_localised() -> None:
+    from django.utils import translation
+
+    from tinhso.soc.incidents.views import explanation_text
+
+    alert = Alert(explanation={"key": "k", "observed": 14, "baseline": 0.25, "distance": 3.5})
+    with translation.override("vi"):
+        text = explanation_text(alert)
+    assert "14" in text
+    assert "0,25" in text
+    assert "3,50" in text

@@ -21,6 +21,7 @@ from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -221,8 +222,15 @@ def _get_incident(incident_id: int) -> Incident:
     return get_object_or_404(Incident.objects.select_related("agency", "assignee"), pk=incident_id)
 
 
+def _shown(value: Any) -> str:
+    """Write a number of an explanation in the user's locale (1.234,5 in Vietnamese)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return number_format(value, decimal_pos=None if isinstance(value, int) else 2)
+
+
 def explanation_text(alert: Alert) -> str:
-    """Put an anomaly's explanation in words: what was observed against which baseline."""
+    """Put an explanation in words: the observed value against the baseline, or the indicator."""
     explanation = alert.explanation or {}
     if not explanation:
         return ""
@@ -230,21 +238,33 @@ def explanation_text(alert: Alert) -> str:
     if "observed" in explanation and "baseline" in explanation:
         parts.append(
             _("Observed %(observed)s against a baseline of %(baseline)s.")
-            % {"observed": explanation["observed"], "baseline": explanation["baseline"]}
+            % {
+                "observed": _shown(explanation["observed"]),
+                "baseline": _shown(explanation["baseline"]),
+            }
         )
-    for key in ("distance", "score", "z_score"):
-        if key in explanation:
-            parts.append(
-                _("Distance from the baseline: %(distance)s.") % {"distance": explanation[key]}
-            )
-            break
+    if explanation.get("distance") is not None:
+        parts.append(
+            _("Distance from the baseline: %(distance)s.")
+            % {"distance": _shown(explanation["distance"])}
+        )
     if "indicator" in explanation:
         parts.append(
-            _("Matched indicator %(indicator)s from the feed %(feed)s.")
-            % {"indicator": explanation["indicator"], "feed": explanation.get("feed", "–")}
+            _("Matched indicator %(indicator)s from the feed %(feed)s in the field %(field)s.")
+            % {
+                "indicator": explanation["indicator"],
+                "feed": explanation.get("feed") or "–",
+                "field": explanation.get("matched_field") or "–",
+            }
         )
-    if "reason" in explanation:
-        parts.append(str(explanation["reason"]))
+    if "correlation" in explanation:
+        group = ", ".join(
+            f"{name}={value}" for name, value in (explanation.get("group") or {}).items()
+        )
+        parts.append(
+            _("%(count)s matching events within the correlation window, grouped by %(group)s.")
+            % {"count": _shown(explanation.get("count", 0)), "group": group or "–"}
+        )
     return " ".join(parts)
 
 
