@@ -73,6 +73,17 @@ def test_logon_hour_silent_at_usual_hour() -> None:
     assert anomaly.logon_hour_anomalies([logon(7, MORNING)], office_hours(100)) == []
 
 
+def test_logon_hour_silent_next_to_usual_hours() -> None:
+    # 07:00 is never seen, but it is one hour before the usual 08:00.
+    assert (
+        anomaly.logon_hour_anomalies([logon(7, MORNING.replace(hour=7))], office_hours(100)) == []
+    )
+    # A user active around the clock has no hour far from a usual one.
+    around_the_clock = {"an": [10] * 24}
+    around_the_clock["an"][4] = 1
+    assert anomaly.logon_hour_anomalies([logon(7, MORNING.replace(hour=4))], around_the_clock) == []
+
+
 def test_logon_hour_silent_below_minimum_history() -> None:
     night = MORNING.replace(hour=3)
     assert anomaly.logon_hour_anomalies([logon(7, night)], office_hours(29)) == []

@@ -83,10 +83,13 @@ class LogonHourParameters:
     ``min_history``: successful logons of the user the baseline must hold (default 30).
     ``max_share``: an hour is rare when at most this share of the user's logons fell in it
     (default 0.02, so 2%). An hour never seen has share 0.
+    ``min_hours_from_usual``: a rare hour is reported only this many hours or more away from
+    the nearest usual hour (default 2), so logging on an hour earlier than usual is not.
     """
 
     min_history: int = 30
     max_share: float = 0.02
+    min_hours_from_usual: int = 2
 
 
 def _hour_distance(hour: int, hours: Iterable[int]) -> int | None:
@@ -121,6 +124,9 @@ def logon_hour_anomalies(
         if share > parameters.max_share:
             continue
         usual_hours = [h for h in range(24) if counts[h] / history > parameters.max_share]
+        distance = _hour_distance(hour, usual_hours)
+        if distance is not None and distance < parameters.min_hours_from_usual:
+            continue
         anomalies.append(
             _anomaly(
                 LOGON_HOUR,
@@ -131,14 +137,15 @@ def logon_hour_anomalies(
                     "key": f"{user}@{records[0].time.astimezone(timezone):%Y-%m-%d}T{hour:02d}",
                     "observed": f"{hour:02d}:00",
                     "baseline": [f"{usual:02d}:00" for usual in usual_hours],
-                    "distance": _hour_distance(hour, usual_hours),
+                    "distance": distance,
                     "user": user,
                     "hour": hour,
                     "usual_hours": usual_hours,
                     "logons_at_hour": counts[hour],
                     "share_at_hour": round(share, 4),
                     "max_share": parameters.max_share,
-                    "hours_from_usual": _hour_distance(hour, usual_hours),
+                    "hours_from_usual": distance,
+                    "min_hours_from_usual": parameters.min_hours_from_usual,
                     "history_size": history,
                     "min_history": parameters.min_history,
                     "observed_logons": len(records),
@@ -190,6 +197,8 @@ def new_origin_anomalies(
     known workstation with a new address (DHCP) is not reported. Logons naming no remote
     origin are skipped.
     """
+    # NOTE: logons that name only an address (no workstation) are reported at every new
+    # address, so estates that hand out addresses by DHCP see some of these for roaming users.
     parameters = parameters or NewOriginParameters()
     grouped: dict[tuple[str, str, str], list[LogonRecord]] = defaultdict(list)
     for logon in logons:

@@ -198,7 +198,9 @@ def _failed_logon_bursts(
     recent = _failure_events().filter(time__gte=start - window, time__lte=end)
     records = list(failures)
     batch_ids = {event.pk for event in batch}
-    for event in recent.exclude(pk__in=batch_ids).only("pk", "time", "host", "fields"):
+    for event in recent.only("pk", "time", "host", "fields"):
+        if event.pk in batch_ids:
+            continue
         record = logon_record(event.fields, event.pk, event.time, _host(event))
         if record is not None and not record.success:
             records.append(record)
