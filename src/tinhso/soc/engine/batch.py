@@ -173,6 +173,7 @@ class Column:
         self.uniques: list[str | None] = list(positions)
         self._lowers: list[str] | None = None
         self._needle_index: dict[bool, _NeedleIndex | None] = {}
+        self._positions_of: dict[bool, dict[str, list[int]]] = {}
         self.masks: dict[str, BoolArray] = {}
 
     @property
@@ -192,6 +193,20 @@ class Column:
             return ["" if value is None else value for value in self.uniques]
         return self.lowers
 
+    def _where(self, cased: bool) -> dict[str, list[int]]:
+        """Return the positions of each distinct text (several when lower-cased)."""
+        where = self._positions_of.get(cased)
+        if where is None:
+            where = {}
+            for position, text in enumerate(self._texts(cased)):
+                found = where.get(text)
+                if found is None:
+                    where[text] = [position]
+                else:
+                    found.append(position)
+            self._positions_of[cased] = where
+        return where
+
     def _index(self, cased: bool) -> _NeedleIndex | None:
         """Return the needle index of the values, or None if a value itself contains NUL."""
         if cased not in self._needle_index:
@@ -209,11 +224,13 @@ class Column:
     def _match_set(self, patterns: PatternSet) -> BoolArray:
         texts = self._texts(patterns.cased)
         count = len(texts)
+        result = np.zeros(count, dtype=np.bool_)
         if patterns.exact:
-            exact = patterns.exact
-            result = np.fromiter((text in exact for text in texts), np.bool_, count)
-        else:
-            result = np.zeros(count, dtype=np.bool_)
+            where = self._where(patterns.cased)
+            for value in patterns.exact:
+                found = where.get(value)
+                if found is not None:
+                    result[found] = True
         needles = needles_of(patterns)
         if "" in patterns.prefixes or "" in patterns.suffixes or "" in patterns.infixes:
             return np.ones(count, dtype=np.bool_)
@@ -226,9 +243,8 @@ class Column:
                 result[index.values_with(needle)] = True
         if patterns.general is not None:
             fullmatch = patterns.general.fullmatch
-            for position, text in enumerate(texts):
-                if not result[position] and fullmatch(text) is not None:
-                    result[position] = True
+            unmatched = np.flatnonzero(~result).tolist()
+            result[[p for p in unmatched if fullmatch(texts[p]) is not None]] = True
         return result
 
     def _with_nulls(self, result: BoolArray, matches_null: bool) -> BoolArray:
@@ -315,15 +331,19 @@ class EventView:
     def all_false(self) -> BoolArray:
         return np.zeros(self.size, dtype=np.bool_)
 
-    def spread(self, column: Column, mask: BoolArray) -> BoolArray:
-        """Turn one bool per distinct value of column into one bool per event of the view."""
+    def _inverse(self, column: Column) -> IndexArray:
+        """Return the distinct value number of column for each event of the view."""
         if self.indexes is None:
-            return mask[column.inverse]
+            return column.inverse
         inverse = self._inverses.get(id(column))
         if inverse is None:
             inverse = column.inverse[self.indexes]
             self._inverses[id(column)] = inverse
-        return mask[inverse]
+        return inverse
+
+    def spread(self, column: Column, mask: BoolArray) -> BoolArray:
+        """Turn one bool per distinct value of column into one bool per event of the view."""
+        return mask[self._inverse(column)]
 
     def values(self, column: Column) -> Sequence[str | None]:
         if self.indexes is None:
