@@ -212,3 +212,30 @@ def test_unknown_event_ids_kept_as_alert() -> None:
     event = make_event(make_source())
     (alert,) = raise_alerts([finding_for(event, event_ids=(event.pk, 999_999))])
     assert list(alert.events.values_list("pk", flat=True)) == [event.pk]
+
+
+def test_conflicting_insert_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import IntegrityError
+
+    from tinhso.soc.incidents import alerts
+
+    event = make_event(make_source())
+    real_raise = alerts._raise
+    calls = []
+
+    def conflict_once(findings: list[Finding]) -> list[Alert]:
+        calls.append(len(findings))
+        if len(calls) == 1:
+            # The first attempt fails as a collision with a concurrent insert would, so its
+            # transaction rolls back and the call runs again.
+            real_raise(findings)
+            raise IntegrityError("UNIQUE constraint failed: soc_alert.dedup_key")
+        return real_raise(findings)
+
+    monkeypatch.setattr(alerts, "_raise", conflict_once)
+    (alert,) = raise_alerts([finding_for(event)])
+
+    assert calls == [1, 1]
+    assert Alert.objects.count() == 1
+    assert alert.count == 1
+    assert Incident.objects.count() == 1
