@@ -54,7 +54,7 @@ def test_logon_hour_fires_at_never_seen_hour() -> None:
     assert explanation["min_history"] == 30
     assert explanation["hours_from_usual"] == 5
     assert explanation["observed"] == "03:00"
-    assert explanation["baseline"] == [f"{hour:02d}:00" for hour in range(8, 18)]
+    assert explanation["baseline"] == ", ".join(f"{hour:02d}:00" for hour in range(8, 18))
     assert explanation["distance"] == 5
     assert explanation["key"] == "an@2026-03-02T03"
 

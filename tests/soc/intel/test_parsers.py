@@ -90,6 +90,14 @@ def test_list_reads_values_and_reports_bad_lines() -> None:
     assert feed.entries == 6
 
 
+def test_list_keeps_url_fragment() -> None:
+    feed = lists.parse_list("http://evil.example/app#/login # phishing page\n#only a comment\n")
+
+    assert [(i.kind, i.value, i.description) for i in feed.indicators] == [
+        ("url", "http://evil.example/app", "phishing page")
+    ]
+
+
 def test_csv_with_type_column() -> None:
     text = (
         "type,value,description,severity,valid_until\n"
@@ -125,6 +133,7 @@ def test_decode_rejects_binary_and_latin1() -> None:
     with pytest.raises(IntelFormatError, match="UTF-8"):
         lists.decode(b"caf\xe9.example")
     assert lists.decode("\ufeff1.2.3.4\n".encode()) == "1.2.3.4\n"
+    assert lists.decode("evil.example\n".encode("utf-16")) == "evil.example\n"
 
 
 # --- STIX patterns and bundles ---------------------------------------------------------------

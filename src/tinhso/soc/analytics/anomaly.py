@@ -136,7 +136,7 @@ def logon_hour_anomalies(
                 {
                     "key": f"{user}@{records[0].time.astimezone(timezone):%Y-%m-%d}T{hour:02d}",
                     "observed": f"{hour:02d}:00",
-                    "baseline": [f"{usual:02d}:00" for usual in usual_hours],
+                    "baseline": ", ".join(f"{usual:02d}:00" for usual in usual_hours),
                     "distance": distance,
                     "user": user,
                     "hour": hour,
@@ -225,7 +225,7 @@ def new_origin_anomalies(
                 {
                     "key": f"{user}<-{workstation}|{address}",
                     "observed": workstation or address,
-                    "baseline": [name for name, _ in known.most_common(EXAMPLES)],
+                    "baseline": ", ".join(name for name, _ in known.most_common(EXAMPLES)),
                     "user": user,
                     "new_workstation": workstation,
                     "new_source_ip": address,

@@ -9,9 +9,11 @@ reported by number with the reason; the rest are kept.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
+import re
 
 from tinhso.soc.intel.indicators import (
     IndicatorError,
@@ -54,10 +56,19 @@ TYPE_NAMES = {
     "": "",
 }
 IP_KINDS = frozenset({"ipv4", "ipv6"})
+COMMENT = re.compile(r"(?:^|\s)#")
 
 
 def decode(data: bytes) -> str:
-    """Decode a file as UTF-8 (with or without a byte-order mark); raise IntelFormatError."""
+    """Decode a file as UTF-8, or UTF-16 with a byte-order mark; raise IntelFormatError."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise IntelFormatError(
+                f"the file starts as UTF-16 but has an invalid byte at position {error.start}; "
+                "save it as UTF-8 and upload it again"
+            ) from error
     if b"\x00" in data[:4096]:
         raise IntelFormatError("the file is binary, not text; upload a text list, CSV or JSON")
     try:
@@ -69,11 +80,22 @@ def decode(data: bytes) -> str:
         ) from error
 
 
+def split_comment(line: str) -> tuple[str, str]:
+    """Split a line at its comment, which "#" opens at the start or after a space.
+
+    A "#" inside a value, such as a URL fragment, does not open a comment.
+    """
+    match = COMMENT.search(line)
+    if match is None:
+        return line, ""
+    return line[: match.start()], line[match.end() :].strip()
+
+
 def parse_list(text: str) -> ParsedFeed:
     """Read a plain list of one value per line; the kind of each value is recognised."""
     feed = ParsedFeed(format="list")
     for number, line in enumerate(text.splitlines(), start=1):
-        value, _, comment = line.partition("#")
+        value, comment = split_comment(line)
         value = value.strip()
         if not value:
             continue
@@ -84,7 +106,7 @@ def parse_list(text: str) -> ParsedFeed:
         except IndicatorError as error:
             feed.reject(position, "invalid_value", f"{value[:100]!r}: {error}", line)
             continue
-        feed.add(ParsedIndicator(kind, normal, position, description=comment.strip()))
+        feed.add(ParsedIndicator(kind, normal, position, description=comment))
     merge_duplicates(feed)
     return feed
 
