@@ -208,8 +208,8 @@ def _time(text: str, fallback: datetime) -> datetime:
 def correlation_findings(fired: Sequence[CorrelationHit]) -> list[Finding]:
     """Turn correlation hits into findings over the stored events underneath them.
 
-    The host and user are those of the events when they all share one; otherwise they are
-    joined, so such an incident groups the whole set.
+    The host and user are those of the events when they all share one. Otherwise the
+    distinct values are joined, and the incident is grouped under the joined text.
     """
     ids_of = {
         id(hit): tuple(sorted({int(m.file) for m in hit.events if m.file.isdigit()}))

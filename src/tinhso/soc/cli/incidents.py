@@ -99,12 +99,14 @@ def run_report(command: BaseCommand, options: dict[str, Any]) -> None:
     last = parse_date(options["date_to"], "--to")
     if first > last:
         raise CommandError(_("--from is after --to; swap the dates."))
+
     out: Path = options["out"]
     file_format = out.suffix.lower().lstrip(".")
     if file_format not in posture_report.FORMATS:
         raise CommandError(
             _("The output file must end in .docx or .pdf, not %(name)s.") % {"name": out.name}
         )
+
     agency = None
     if options["agency"]:
         agency = Department.objects.filter(code=options["agency"]).first()
@@ -114,6 +116,7 @@ def run_report(command: BaseCommand, options: dict[str, Any]) -> None:
                 _("Agency %(code)r not found. Known agency codes: %(known)s.")
                 % {"code": options["agency"], "known": known or "-"}
             )
+
     built = posture_report.build(metrics.Period.of_dates(first, last), agency)
     data = posture_report.write(built, file_format)
     posture_report.record_export(built, file_format)

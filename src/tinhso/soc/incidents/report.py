@@ -54,7 +54,7 @@ SOURCE_KINDS_VI = {
 
 
 class ReportRequestError(ValueError):
-    """A report request that cannot be served: an unknown format or agency, or bad dates."""
+    """A report request that cannot be served, such as an unknown file format."""
 
 
 @dataclass
@@ -101,6 +101,7 @@ def recommendations(posture: metrics.Posture, sources: list[metrics.SourceActivi
     """Derive the recommendations from the figures; each names the figure behind it."""
     found = []
     silent = [item for item in sources if item.silent]
+
     if silent:
         names = ", ".join(f"{item.source.host} ({item.source.agency.name})" for item in silent[:10])
         more = f" và {len(silent) - 10} nguồn khác" if len(silent) > 10 else ""
@@ -108,30 +109,36 @@ def recommendations(posture: metrics.Posture, sources: list[metrics.SourceActivi
             f"Kiểm tra kết nối và cấu hình ghi nhật ký của {len(silent)} nguồn nhật ký không gửi "
             f"sự kiện nào trong kỳ: {names}{more}."
         )
+
     if not sources:
         found.append(
             "Đăng ký nguồn nhật ký cho các máy chủ và máy trạm quan trọng: trong kỳ chưa có nguồn "
             "nhật ký nào đang hoạt động."
         )
+
     if posture.open_high:
         found.append(
             f"Ưu tiên xử lý {number(posture.open_high)} sự cố mức cao và nghiêm trọng còn mở."
         )
+
     unacknowledged = posture.incidents_by_status.get(IncidentStatus.NEW.value, 0)
     if unacknowledged:
         found.append(
             f"Phân công tiếp nhận {number(unacknowledged)} sự cố mở trong kỳ chưa được tiếp nhận."
         )
+
     if posture.mtta.mean is not None and posture.mtta.mean > MTTA_TARGET_HOURS * 3600:
         found.append(
             f"Rút ngắn thời gian tiếp nhận sự cố: MTTA trung bình {duration_text(posture.mtta.mean)}, "
             f"vượt mục tiêu {MTTA_TARGET_HOURS} giờ; bố trí trực giám sát đủ các ca."
         )
+
     if posture.mttr.mean is not None and posture.mttr.mean > MTTR_TARGET_HOURS * 3600:
         found.append(
             f"Rút ngắn thời gian xử lý sự cố: MTTR trung bình {duration_text(posture.mttr.mean)}, "
             f"vượt mục tiêu {MTTR_TARGET_HOURS} giờ."
         )
+
     if posture.top_techniques:
         leading = ", ".join(
             f"{technique.id} {technique.name} ({number(count)} cảnh báo)"
@@ -140,6 +147,7 @@ def recommendations(posture: metrics.Posture, sources: list[metrics.SourceActivi
         found.append(
             f"Tăng cường phòng chống các kỹ thuật tấn công gặp nhiều nhất trong kỳ: {leading}."
         )
+
     if not found:
         found.append("Duy trì giám sát an toàn thông tin và rà soát định kỳ các quy tắc phát hiện.")
     return found
@@ -393,7 +401,7 @@ def write(report: PostureReport, file_format: str, today: dt.date | None = None)
     writer = docx_writer.write_docx if file_format == "docx" else pdf_writer.write_pdf
     data = writer(document)
     logger.info(
-        "Wrote the %s posture report of %s to %s (%s bytes)",
+        "Wrote the %s posture report for %s to %s (%s bytes)",
         file_format,
         report.manifest["from"],
         report.manifest["to"],
