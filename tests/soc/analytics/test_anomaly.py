@@ -142,7 +142,7 @@ def test_new_origin_fires_on_unknown_workstation_and_address() -> None:
     assert explanation["key"] == "an<-kali|203.0.113.9"
 
 
-def test_new_origin_silent_on_known_workstation_with_new_address() -> None:
+def test_new_origin_silent_on_known_workstation() -> None:
     record = logon(9, MORNING, workstation="pc-02", source_ip="10.9.9.9")
     assert anomaly.new_origin_anomalies([record], known_origins(30)) == []
 
@@ -270,7 +270,7 @@ def estate(total: int = 600) -> ProcessBaseline:
     return baseline
 
 
-def test_rare_process_pair_fires_on_unseen_and_rare_pairs() -> None:
+def test_rare_process_pair_fires_on_rare_pairs() -> None:
     records = [process(1, "winword.exe", "powershell.exe"), process(2, "excel.exe", "cmd.exe")]
     found = anomaly.rare_process_pairs(records, estate())
 

@@ -24,7 +24,7 @@ SQL_SERVER_FAILURES = "Credential Access/MSSQL_multiple_failed_logon_EventID_184
 ATOMIC_RED_TEAM = "AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx"
 MSHTA_MACRO = "Other/maldoc_mshta_via_shellbrowserwind_rundll32.evtx"
 
-# Each sample holds seconds of log, so these tests waive the minimum history of the burst
+# Each sample contains seconds of log, so these tests waive the minimum history of the burst
 # detector; the constructed-record tests check that minimum.
 NO_MINIMUM = AnomalyParameters(failed_logon_burst=FailedLogonBurstParameters(min_history_windows=0))
 
@@ -131,18 +131,28 @@ def test_usual_logon_is_silent() -> None:
 
 
 def test_rare_process_pairs_against_estate() -> None:
+    """A day of Atomic Red Team process creations is the estate's history; a macro then runs mshta."""
     source = make_source("ws")
-    history = store(source, sample_events(ATOMIC_RED_TEAM), shift=-timedelta(days=1))
-    batch_events = sample_events(MSHTA_MACRO)
-    batch = store(source, batch_events, shift=event_time(history[-1].fields) - event_time(
-        batch_events[0].fields) + timedelta(days=1))  # fmt: skip
-    parameters = AnomalyParameters(rare_process=RareProcessParameters(min_history=100))
-    findings = by_rule(anomaly_findings(batch, parameters), "anomaly.rare-process-pair")
+    atomic = sample_events(ATOMIC_RED_TEAM)
+    history = store(source, atomic, shift=-timedelta(days=1))
+    common = next(
+        event for event in atomic if event.fields.get("ParentImage", "").endswith("\\cmd.exe")
+    )
+    macro = sample_events(MSHTA_MACRO)
+    move = event_time(history[-1].fields) - event_time(macro[0].fields) + timedelta(hours=1)
+    batch = store(source, macro, shift=move)
+    batch += store(source, [common], at=batch[-1].time + timedelta(seconds=1))
+    findings = by_rule(anomaly_findings(batch), "anomaly.rare-process-pair")
 
     pairs = {finding.explanation["pair"] for finding in findings}
-    assert "winword.exe → mshta.exe" in pairs or any("mshta.exe" in pair for pair in pairs)
+    assert pairs == {
+        "explorer.exe → winword.exe",
+        "explorer.exe → mshta.exe",
+        "mshta.exe → rundll32.exe",
+    }
     for finding in findings:
-        assert finding.explanation["times_seen"] < 3
-        assert finding.explanation["history_size"] >= 500
-    with_defaults = by_rule(anomaly_findings(batch), "anomaly.rare-process-pair")
-    assert {finding.explanation["pair"] for finding in with_defaults} == pairs
+        assert finding.explanation["times_seen"] == 0
+        assert finding.explanation["history_size"] == 511
+        assert finding.host == "msedgewin10"
+    stricter = AnomalyParameters(rare_process=RareProcessParameters(min_history=600))
+    assert by_rule(anomaly_findings(batch, stricter), "anomaly.rare-process-pair") == []
