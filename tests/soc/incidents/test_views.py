@@ -116,6 +116,14 @@ def test_list_filters_and_empty_state(users: dict[str, Any], incident: Incident)
     filtered = client.get("/soc/incidents/?severity=low").content.decode()
     assert f"#{incident.pk} " not in filtered
     assert 'data-testid="empty"' in filtered
+    by_rule = client.get("/soc/incidents/?rule=hta+file").content.decode()
+    assert f"#{incident.pk} " in by_rule
+    agency = incident.agency
+    assert agency is not None
+    by_agency = client.get(f"/soc/incidents/?agency={agency.pk}").content.decode()
+    assert f"#{incident.pk} " in by_agency
+    other_rule = client.get("/soc/incidents/?rule=no-such-rule").content.decode()
+    assert f"#{incident.pk} " not in other_rule
     later = client.get("/soc/incidents/?date_from=21/11/2026").content.decode()
     assert f"#{incident.pk} " not in later
     same_day = client.get("/soc/incidents/?date_from=20/11/2026&date_to=2026-11-20")
