@@ -82,6 +82,9 @@ def _raise(findings: Sequence[Finding]) -> list[Alert]:
     source_ids = sorted({event.source_id for event in events.values()})
     # Row locks serialise grouping per source (and so per host); SQLite's immediate
     # transactions already serialise every writer.
+    # NOTE: on PostgreSQL, findings without stored events, or one host sending through two
+    # sources (syslog and EVTX), are not serialised, so two concurrent calls could each open
+    # an incident for the same host, user and rule.
     list(LogSource.objects.select_for_update().filter(pk__in=source_ids).order_by("pk"))
 
     keys = [dedup_key(finding) for finding in findings]

@@ -231,6 +231,7 @@ def attach_evidence(
             description=description,
             uploaded_by=user,
         )
+        # NOTE: the file is written before the commit; a rolled-back upload leaves it unlinked.
         evidence.file.save(name, upload, save=False)
         evidence.save()
         IncidentNote.objects.create(
