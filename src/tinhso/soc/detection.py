@@ -272,9 +272,10 @@ def detect_events(
     if not events:
         return []
     findings: list[Finding] = []
-    ruleset = live_ruleset()
+    ruleset = RuleSet([])
     hits: list[Hit] = []
     try:
+        ruleset = live_ruleset()
         hits = match_stored(ruleset, events)
     except Exception:
         logger.exception("Sigma rules failed on %s events", len(events))

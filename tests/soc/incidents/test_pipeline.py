@@ -165,3 +165,28 @@ def test_detect_command_correlates(rules: Path, events: list[SecurityEvent]) -> 
     detection.forget_ruleset()
     call_command("soc", "detect", stdout=io.StringIO(), stderr=io.StringIO())
     assert Alert.objects.filter(kind="correlation").count() == 1
+
+
+def test_unreadable_rules_leave_other_detectors(
+    events: list[SecurityEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinhso.soc.findings import Finding
+
+    def broken_rules(**_options: object) -> object:
+        raise PermissionError("rule folder not readable")
+
+    def one_anomaly(batch: list[SecurityEvent]) -> list[Finding]:
+        event = batch[0]
+        return [
+            Finding(
+                kind="anomaly", rule_id="anomaly.test", title="Test anomaly", severity="low",
+                time=event.time, host=event.host, user=event.user, event_ids=(event.pk,),
+                explanation={"key": "k"},
+            )
+        ]  # fmt: skip
+
+    monkeypatch.setattr(detection, "live_ruleset", broken_rules)
+    monkeypatch.setattr(detection, "anomaly_findings", one_anomaly)
+
+    (alert,) = detection.detect_events(events)
+    assert alert.rule_id == "anomaly.test"
