@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from tinhso.soc.engine import EvtxError, RuleSet, hunt, read_evtx
+from tinhso.soc.engine.evtx_reader import _decode
 
 SAMPLES = Path("soc") / "evtx-attack-samples"
 # A Sysmon log of 565 events spread over several 64 KiB chunks.
 MULTI_CHUNK = SAMPLES / "AutomatedTestingTools" / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
 SECURITY_4688 = SAMPLES / "Privilege Escalation" / "NTLM2SelfRelay-med0x2e-security_4624_4688.evtx"
+# Fields taken from the System element; they win over an EventData field of the same name.
+SYSTEM_FIELDS = {"EventID", "Channel", "Computer", "TimeCreated", "Provider_Name", "Version"}
 
 
 def test_read_counts_events(shared_data: Path) -> None:
@@ -34,6 +37,34 @@ def test_flat_record_fields(shared_data: Path, field: str, expected: object) -> 
         event for event in read_evtx(shared_data / SECURITY_4688) if event.fields["EventID"] == 4688
     ]
     assert events[0].fields[field] == expected
+
+
+def test_flatten_matches_nested_reading(shared_data: Path) -> None:
+    """Flattening gives the fields of a plain recursive reading, where the first name wins."""
+
+    def leaves(node: object, name: str, found: dict[str, object]) -> None:
+        if not isinstance(node, dict):
+            found.setdefault(name, node)
+            return
+        if "#text" in node:
+            found.setdefault(name, node["#text"])
+        for key, value in node.items():
+            if key == "#attributes" and isinstance(value, dict):
+                for attribute, attribute_value in value.items():
+                    found.setdefault(attribute, attribute_value)
+            elif key != "#text":
+                leaves(value, key, found)
+
+    for event in read_evtx(shared_data / MULTI_CHUNK)[:50]:
+        expected: dict[str, object] = {}
+        leaves(event.original["Event"].get("EventData"), "EventData", expected)
+        for name, value in expected.items():
+            assert event.fields[name] == value or name in SYSTEM_FIELDS
+
+
+def test_decode_accepts_integers_beyond_64_bits() -> None:
+    assert _decode('{"a": 18446744073709551616}') == {"a": 18446744073709551616}
+    assert _decode('{"a": "b"}') == {"a": "b"}
 
 
 def test_flat_record_keeps_original(shared_data: Path) -> None:
