@@ -146,7 +146,7 @@ def test_cli_writes_report(data: dict[str, Any], tmp_path: Path) -> None:
     [
         (["--from", "32/01/2026", "--to", "01/02/2026", "--out", "a.docx"], "DD/MM/YYYY"),
         (["--from", "02/02/2026", "--to", "01/02/2026", "--out", "a.docx"], "--from"),
-        (["--from", "01/02/2026", "--to", "02/02/2026", "--out", "a.txt"], ".docx or .pdf"),
+        (["--from", "01/02/2026", "--to", "02/02/2026", "--out", "a.txt"], ".docx hoặc .pdf"),
         (["--from", "01/02/2026", "--to", "02/02/2026", "--agency", "x", "--out", "a.pdf"], "'x'"),
     ],
 )

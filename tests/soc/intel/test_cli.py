@@ -62,5 +62,5 @@ def test_anomalies_command_prints_findings() -> None:
 
 
 def test_since_rejects_bad_time() -> None:
-    with pytest.raises(CommandError, match="Invalid time"):
+    with pytest.raises(CommandError, match="yesterday không hợp lệ"):
         soc("anomalies", "--since", "yesterday")
