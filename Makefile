@@ -51,9 +51,11 @@ $(DATA_DIR)/secret_key:
 	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 # Optional: boundaries, the 2025 conversion table and statistics of the real province from the
-# public data folder, through the platform's own importers (files already loaded are skipped).
+# public data folder, through the platform's own importers (files already loaded are skipped),
+# and the SigmaHQ rules with the EVTX attack samples through the SOC's collection path.
 public-data:
 	$(RUN_ENV) $(BIN)/tinhso demo load $(PUBLIC_DATA)
+	@if [ -d "$(PUBLIC_DATA)/soc" ]; then $(RUN_ENV) $(BIN)/tinhso soc demo $(PUBLIC_DATA)/soc; fi
 
 test: install assets translations lint typecheck migrations-check test-sqlite test-postgis test-e2e
 
