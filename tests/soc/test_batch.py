@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from tests.soc.support import matched_indexes
-from tinhso.soc.engine.batch import Column, EventBatch
+from tinhso.soc.engine.batch import Column, EventBatch, required_literals
+from tinhso.soc.engine.values import compile_item
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 
@@ -90,3 +93,38 @@ def test_keyword_matches_any_field_of_the_event_only() -> None:
     clean = {"Channel": "System", "EventID": 7045, "ImagePath": "c:\\windows\\svc.exe"}
     other = {"Channel": SYSMON, "EventID": 1, "Image": "c:\\mimikatz.exe"}
     assert matched_indexes(detection, [clean, system, other], logsource) == [1]
+
+
+def _general(modifiers: list[str], values: list[str]) -> re.Pattern[str]:
+    test = compile_item("CommandLine", modifiers, values, {})
+    general = test.pattern_sets[0].general
+    assert general is not None
+    return general
+
+
+def test_required_literals_of_wildcard_patterns() -> None:
+    general = _general(["windash", "contains"], ["-enc abc", "/decode"])
+    assert required_literals(general) == ("enc abc", "decode")
+    assert required_literals(_general([], ["*a?b*"])) == ("a",)
+    # A pattern with no literal between its wildcards leaves nothing to search first.
+    assert required_literals(_general([], ["*?*", "*x?y*"])) is None
+
+
+def test_prefiltered_wildcards_match_as_before() -> None:
+    detection = {
+        "selection": {"CommandLine|windash|contains": ["-enc ", "-e JAB"], "Image": "*\\pw?h.exe"},
+        "condition": "selection",
+    }
+    events = [
+        {"Channel": SYSMON, "EventID": 1, "Image": "C:\\x\\pwsh.exe", "CommandLine": "pwsh /enc Z"},
+        {
+            "Channel": SYSMON,
+            "EventID": 1,
+            "Image": "C:\\x\\pwsh.exe",
+            "CommandLine": "pwsh \u2013e JAB",
+        },
+        {"Channel": SYSMON, "EventID": 1, "Image": "C:\\x\\pwsh.exe", "CommandLine": "pwsh -en Z"},
+        {"Channel": SYSMON, "EventID": 1, "Image": "C:\\x\\cmd.exe", "CommandLine": "cmd -enc Z"},
+    ]
+    logsource = {"product": "windows", "category": "process_creation"}
+    assert matched_indexes(detection, events, logsource) == [0, 1]

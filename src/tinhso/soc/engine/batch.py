@@ -8,16 +8,20 @@ an EventView; it spreads a per-value result to its events with NumPy indexing. T
 because Windows event fields repeat heavily (images, users, channels) and because thousands
 of rules share fields and often values.
 
-Literal patterns go further. All prefixes, suffixes and infixes that any test asks of a column
-are searched in one pass with an Aho-Corasick automaton over the column's distinct values,
+Literal patterns go further. All prefixes, suffixes and infixes that the tests of a column
+search are found in one pass with an Aho-Corasick automaton over the column's distinct values,
 joined with NUL separators, and each (needle, value) hit is recorded. A test then only looks
 up the values its needles hit. Patterns never contain NUL, so a hit cannot span two values.
+Patterns with inner wildcards are fully matched only against the values that contain one of
+their literals, found in the same pass. Exact values are looked up in a map of the values.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,6 +32,11 @@ import numpy.typing as npt
 from tinhso.soc.engine.values import PatternSet, Predicate
 
 logger = logging.getLogger(__name__)
+
+# CPython's own parser of regular expressions (Python 3.11 to 3.13), to read the literals of
+# the wildcard patterns that values.py compiles; its public alias sre_parse is deprecated.
+sre_parser: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
 
 BoolArray = npt.NDArray[np.bool_]
 IndexArray = npt.NDArray[np.intp]
@@ -121,6 +130,12 @@ def needles_of(patterns: PatternSet) -> tuple[str, ...]:
     )
 
 
+def search_needles(patterns: PatternSet) -> tuple[str, ...]:
+    """Return every needle that matching patterns looks up: literal ones and prefilters."""
+    literals = None if patterns.general is None else required_literals(patterns.general)
+    return needles_of(patterns) + (literals or ())
+
+
 _PLAIN_TYPES = {str, int, type(None)}
 
 
@@ -145,6 +160,52 @@ def _text_codes(values: Sequence[Any], positions: dict[str | None, int]) -> Inde
         count=len(raw),
     )
     return remap[np.fromiter(map(raw.__getitem__, values), dtype=np.intp, count=len(values))]
+
+
+def _longest_literal(items: Any) -> str:
+    """Return the longest run of literal characters in a parsed sequence of regex items."""
+    longest = ""
+    run: list[str] = []
+    for op, argument in [*items, (None, None)]:
+        if op is sre_constants.LITERAL:
+            run.append(chr(argument))
+            continue
+        if len(run) > len(longest):
+            longest = "".join(run)
+        run = []
+    return longest
+
+
+@functools.lru_cache(maxsize=4096)
+def required_literals(general: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Return literals such that a value the pattern fully matches contains one of them.
+
+    ``general`` is the regular expression of the patterns with inner wildcards: one
+    alternative per pattern, made of escaped literals, ``.``, ``.*`` and character classes.
+    Testing only the values that contain a literal (found in the same Aho-Corasick pass as the
+    other needles) skips most full matches. Returns None when no such literals exist or the
+    expression has another shape, so that every value is tested.
+    """
+    if general.flags & re.IGNORECASE:
+        return None
+    try:
+        items = list(sre_parser.parse(general.pattern, general.flags))
+    except (re.error, RecursionError):
+        return None
+    # The parser moves items that all alternatives start with out of the branch, before it.
+    common = _longest_literal(items)
+    if common:
+        return (common,)
+    branches = [argument for op, argument in items if op is sre_constants.BRANCH]
+    if len(branches) != 1:
+        return None
+    literals = []
+    for alternative in branches[0][1]:
+        literal = _longest_literal(alternative)
+        if not literal:
+            return None
+        literals.append(literal)
+    return tuple(literals)
 
 
 class Column:
@@ -243,7 +304,14 @@ class Column:
                 result[index.values_with(needle)] = True
         if patterns.general is not None:
             fullmatch = patterns.general.fullmatch
-            unmatched = np.flatnonzero(~result).tolist()
+            literals = required_literals(patterns.general)
+            index = self._index(patterns.cased) if literals else None
+            if literals and index is not None:
+                hits = [index.values_with(literal) for literal in literals]
+                candidates = np.unique(np.concatenate(hits))
+                unmatched = candidates[~result[candidates]].tolist()
+            else:
+                unmatched = np.flatnonzero(~result).tolist()
             result[[p for p in unmatched if fullmatch(texts[p]) is not None]] = True
         return result
 

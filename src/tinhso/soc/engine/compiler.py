@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tinhso.soc.engine.batch import BoolArray, Column, EventView, needles_of
+from tinhso.soc.engine.batch import BoolArray, Column, EventView, search_needles
 from tinhso.soc.engine.condition import And, Identifier, Node, Not, parse_condition
 from tinhso.soc.engine.errors import RuleError
 from tinhso.soc.engine.logsource import Target, targets_for
@@ -210,7 +210,7 @@ def needle_plan(rules: Iterable[CompiledRule]) -> NeedlePlan:
             if test.other_field is not None or test.exists is not None:
                 continue
             for patterns in test.pattern_sets:
-                needles = needles_of(patterns)
+                needles = search_needles(patterns)
                 if needles:
                     plan.setdefault((test.field, patterns.cased), set()).update(needles)
     return plan
