@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from collections import defaultdict
@@ -156,3 +157,16 @@ def test_command_rejects_bad_placeholder(shared_data: Path) -> None:
             "--placeholder",
             "novalue",
         )
+
+
+def test_hunt_restores_garbage_collector(shared_data: Path) -> None:
+    ruleset = RuleSet.from_paths([shared_data / WMIPRVSE_RULE])
+    assert gc.isenabled()
+    hunt(ruleset, [shared_data / SECURITY_4688])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        hunt(ruleset, [shared_data / SECURITY_4688])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -234,7 +234,7 @@ class Column:
         self.uniques: list[str | None] = list(positions)
         self._lowers: list[str] | None = None
         self._needle_index: dict[bool, _NeedleIndex | None] = {}
-        self._positions_of: dict[bool, dict[str, list[int]]] = {}
+        self._positions_of: dict[bool, tuple[dict[str, int], dict[str, list[int]]]] = {}
         self.masks: dict[str, BoolArray] = {}
 
     @property
@@ -254,18 +254,22 @@ class Column:
             return ["" if value is None else value for value in self.uniques]
         return self.lowers
 
-    def _where(self, cased: bool) -> dict[str, list[int]]:
-        """Return the positions of each distinct text (several when lower-cased)."""
+    def _where(self, cased: bool) -> tuple[dict[str, int], dict[str, list[int]]]:
+        """Return the position of each distinct text, and all positions of repeated texts.
+
+        Texts repeat only when lower-cased ("A" and "a"). Value 0 (no value) has no entry:
+        _with_nulls sets its result.
+        """
         where = self._positions_of.get(cased)
         if where is None:
-            where = {}
-            for position, text in enumerate(self._texts(cased)):
-                found = where.get(text)
-                if found is None:
-                    where[text] = [position]
-                else:
-                    found.append(position)
-            self._positions_of[cased] = where
+            texts = self._texts(cased)
+            single = dict(zip(texts[1:], range(1, len(texts)), strict=True))
+            repeated: dict[str, list[int]] = {}
+            if len(single) < len(texts) - 1:
+                for position, text in enumerate(texts[1:], start=1):
+                    repeated.setdefault(text, []).append(position)
+                repeated = {text: found for text, found in repeated.items() if len(found) > 1}
+            where = self._positions_of[cased] = (single, repeated)
         return where
 
     def _index(self, cased: bool) -> _NeedleIndex | None:
@@ -287,11 +291,12 @@ class Column:
         count = len(texts)
         result = np.zeros(count, dtype=np.bool_)
         if patterns.exact:
-            where = self._where(patterns.cased)
+            single, repeated = self._where(patterns.cased)
             for value in patterns.exact:
-                found = where.get(value)
-                if found is not None:
-                    result[found] = True
+                if value in repeated:
+                    result[repeated[value]] = True
+                elif (position := single.get(value)) is not None:
+                    result[position] = True
         needles = needles_of(patterns)
         if "" in patterns.prefixes or "" in patterns.suffixes or "" in patterns.infixes:
             return np.ones(count, dtype=np.bool_)
