@@ -223,6 +223,7 @@ def test_openapi_lists_paths(openapi: dict[str, Any]) -> None:
         "/api/v1/share/datasets/{dataset}/changes",
         "/api/v1/share/datasets/{dataset}/dataValueSets",
         "/api/v1/share/datasets/{dataset}/values",
+        "/api/v1/soc/events",
         "/api/v1/units",
         "/api/v1/units/geojson",
         "/api/v1/units/{code}",

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ("imported_at", models.DateTimeField(auto_now=True, verbose_name="imported")),
                 (
                     "indicator_count",
-                    models.PositiveIntegerField(default=0, verbose_name="indicators"),
+                    models.PositiveIntegerField(default=0, verbose_name="indicator count"),
                 ),
             ],
             options={

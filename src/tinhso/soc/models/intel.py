@@ -23,7 +23,7 @@ class IntelFeed(models.Model):
     format = models.CharField(_("format"), max_length=16)
     source_name = models.CharField(_("file"), max_length=500, blank=True)
     imported_at = models.DateTimeField(_("imported"), auto_now=True)
-    indicator_count = models.PositiveIntegerField(_("indicators"), default=0)
+    indicator_count = models.PositiveIntegerField(_("indicator count"), default=0)
 
     class Meta:
         verbose_name = _("threat-intelligence feed")
