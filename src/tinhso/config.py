@@ -83,6 +83,9 @@ class PlatformConfig:
     proxy_count: int
     # Folders (or files) of Sigma rules that live detection loads; TINHSO_SOC_RULES.
     soc_rules: tuple[Path, ...] = ()
+    # pySigma pipeline files that live detection applies after the built-in ones;
+    # TINHSO_SOC_PIPELINES.
+    soc_pipelines: tuple[Path, ...] = ()
 
 
 def parse_bool(name: str, raw: str) -> bool:
@@ -104,10 +107,14 @@ def parse_int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def split_paths(raw: str) -> tuple[Path, ...]:
+    """Split a list of paths separated by ``os.pathsep``, skipping empty parts."""
+    return tuple(Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip())
+
+
 def parse_paths(raw: str, default: Path) -> tuple[Path, ...]:
     """Split a list of paths separated by ``os.pathsep``; an empty value gives ``default``."""
-    paths = tuple(Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip())
-    return paths or (default,)
+    return split_paths(raw) or (default,)
 
 
 def parse_database_url(url: str, data_dir: Path) -> DatabaseConfig:
@@ -215,4 +222,5 @@ def load(environ: os._Environ[str] | dict[str, str] | None = None) -> PlatformCo
         ),
         proxy_count=parse_int("TINHSO_PROXY_COUNT", env.get("TINHSO_PROXY_COUNT", "0"), minimum=0),
         soc_rules=parse_paths(env.get("TINHSO_SOC_RULES", ""), default=data_dir / "soc" / "rules"),
+        soc_pipelines=split_paths(env.get("TINHSO_SOC_PIPELINES", "")),
     )

@@ -234,6 +234,10 @@ TINHSO_API_DEFAULT_RATE_LIMIT = 600
 # Sigma rule folders of live detection (TINHSO_SOC_RULES, paths separated by ":"; default
 # DATA_DIR/soc/rules). Rules are reloaded when a file under them changes.
 TINHSO_SOC_RULES = PLATFORM.soc_rules
+# pySigma pipeline YAML files that map more log sources to channels, EventIDs and field names.
+# Live detection applies them after the built-in Windows and Sysmon pipelines
+# (TINHSO_SOC_PIPELINES, paths separated by ":", default none).
+TINHSO_SOC_PIPELINES = PLATFORM.soc_pipelines
 # Alerts of one host, user and rule join an open incident whose last event is at most this
 # many seconds older; otherwise they open a new incident.
 TINHSO_SOC_INCIDENT_WINDOW_SECONDS = 60 * 60

@@ -28,6 +28,7 @@ from django.conf import settings
 from tinhso.soc.analytics.service import anomaly_findings
 from tinhso.soc.engine import Event, Hit, RuleSet, match_events
 from tinhso.soc.engine.correlation import CorrelationEngine, CorrelationHit
+from tinhso.soc.engine.logsource import PipelineError
 from tinhso.soc.engine.rules import rule_files
 from tinhso.soc.engine.timestamps import parse_time
 from tinhso.soc.findings import Finding
@@ -61,22 +62,39 @@ def rule_paths() -> list[Path]:
     return [Path(path) for path in settings.TINHSO_SOC_RULES]
 
 
-def _fingerprint(paths: Iterable[Path]) -> Fingerprint:
-    """Name, modification time and size of every rule file, to notice any change."""
+def pipeline_paths() -> list[Path]:
+    """Return the configured pySigma pipeline files (``TINHSO_SOC_PIPELINES``)."""
+    return [Path(path) for path in settings.TINHSO_SOC_PIPELINES]
+
+
+def _fingerprint(paths: Iterable[Path], pipelines: Iterable[Path] = ()) -> Fingerprint:
+    """Name, modification time and size of every rule and pipeline file, to notice any change."""
+    files = [file for path in paths if path.exists() for file in rule_files(path)]
+    files.extend(pipelines)
     entries = []
-    for path in paths:
-        if not path.exists():
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError:
             continue
-        for file in rule_files(path):
-            try:
-                stat = file.stat()
-            except OSError:
-                continue
-            entries.append((str(file), stat.st_mtime_ns, stat.st_size))
+        entries.append((str(file), stat.st_mtime_ns, stat.st_size))
     return tuple(entries)
 
 
-def _load(paths: list[Path], fingerprint: Fingerprint) -> RuleSet:
+def _ruleset(paths: list[Path], pipelines: list[Path]) -> RuleSet:
+    """Compile the rules; with an invalid pipeline file, log it and use the built-in ones."""
+    try:
+        return RuleSet.from_paths(paths, pipelines=pipelines)
+    except PipelineError as error:
+        logger.error(
+            "%s; live detection maps log sources with the built-in pipelines only until "
+            "TINHSO_SOC_PIPELINES names valid files",
+            error,
+        )
+        return RuleSet.from_paths(paths)
+
+
+def _load(paths: list[Path], pipelines: list[Path], fingerprint: Fingerprint) -> RuleSet:
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         logger.warning(
@@ -84,7 +102,7 @@ def _load(paths: list[Path], fingerprint: Fingerprint) -> RuleSet:
             ", ".join(missing),
         )
     started = time.perf_counter()
-    ruleset = RuleSet.from_paths([path for path in paths if path.exists()])
+    ruleset = _ruleset([path for path in paths if path.exists()], pipelines)
     for error in ruleset.rejected:
         logger.warning(
             "Rejected Sigma rule %s in %s: %s [%s]",
@@ -94,7 +112,7 @@ def _load(paths: list[Path], fingerprint: Fingerprint) -> RuleSet:
             error.code,
         )
     logger.info(
-        "Loaded %s Sigma rules from %s files (%s rejected) in %.1f s",
+        "Loaded %s Sigma rules from %s rule and pipeline files (%s rejected) in %.1f s",
         len(ruleset.rules),
         len(fingerprint),
         len(ruleset.rejected),
@@ -115,9 +133,10 @@ def live_ruleset(*, force_check: bool = False) -> RuleSet:
         ):
             return _loaded.ruleset
         paths = rule_paths()
-        fingerprint = _fingerprint(paths)
+        pipelines = pipeline_paths()
+        fingerprint = _fingerprint(paths, pipelines)
         if _loaded is None or fingerprint != _loaded.fingerprint:
-            ruleset = _load(paths, fingerprint)
+            ruleset = _load(paths, pipelines, fingerprint)
             _loaded = _LoadedRules(ruleset, fingerprint, now, ruleset.correlations.engine())
         else:
             _loaded.checked_at = now

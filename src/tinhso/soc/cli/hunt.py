@@ -1,4 +1,4 @@
-"""``tinhso soc hunt PATH... --rules DIR``: run Sigma rules over EVTX files.
+"""``tinhso soc hunt PATH... --rules DIR [--pipeline FILE]``: run Sigma rules over EVTX files.
 
 Writes a timeline of hits sorted by time, with a summary on standard error. The ``kind``
 column is ``rule`` for the hit of a rule on one event and ``correlation`` for the hit of a
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.soc.engine.correlation import CorrelationHit
 from tinhso.soc.engine.hunt import Hit, HuntSummary, RuleSet, hunt
+from tinhso.soc.engine.logsource import PipelineError
 
 
 class TextSink(Protocol):
@@ -123,6 +124,16 @@ def add_parser(actions: Any) -> None:
         "repeat the option for several values or names.",
     )
     hunt_parser.add_argument(
+        "--pipeline",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="pySigma processing pipeline YAML that maps more log sources to channels, "
+        "EventIDs and field names, applied after the built-in Windows and Sysmon pipelines; "
+        "repeat the option for several, applied in order.",
+    )
+    hunt_parser.add_argument(
         "--format",
         choices=("jsonl", "csv"),
         default="jsonl",
@@ -144,7 +155,17 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     for path in options["paths"]:
         if not path.exists():
             raise CommandError(_("EVTX path not found: %(path)s") % {"path": path})
-    ruleset = RuleSet.from_paths(options["rules"], _placeholders(options["placeholder"]))
+    try:
+        ruleset = RuleSet.from_paths(
+            options["rules"],
+            _placeholders(options["placeholder"]),
+            pipelines=options["pipeline"],
+        )
+    except PipelineError as error:
+        raise CommandError(
+            _("Invalid pySigma pipeline %(path)s: %(reason)s")
+            % {"path": error.path, "reason": error.reason}
+        ) from error
     if not ruleset.rules:
         raise CommandError(
             _("No usable Sigma rule under %(paths)s (%(rejected)s rejected).")

@@ -12,7 +12,7 @@ import numpy as np
 from tinhso.soc.engine.batch import BoolArray, Column, EventView, search_needles
 from tinhso.soc.engine.condition import And, Identifier, Node, Not, parse_condition
 from tinhso.soc.engine.errors import RuleError
-from tinhso.soc.engine.logsource import Target, targets_for
+from tinhso.soc.engine.logsource import LogsourceMapping, Target, targets_for
 from tinhso.soc.engine.rules import SigmaRule
 from tinhso.soc.engine.values import STAR, ValueTest, compile_item, parse_sigma_string
 
@@ -286,9 +286,15 @@ class CompiledRule:
 
 
 def compile_rule(
-    rule: SigmaRule, placeholders: Mapping[str, Sequence[str]] | None = None
+    rule: SigmaRule,
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+    mapping: LogsourceMapping | None = None,
 ) -> CompiledRule:
-    """Compile a rule; raise RuleError with the rule id, file and reason if it cannot be."""
+    """Compile a rule; raise RuleError with the rule id, file and reason if it cannot be.
+
+    ``mapping`` gives the targets of the rule's log source (default: the built-in pySigma
+    pipelines). A target whose pipelines reject a field that the rule uses is left out.
+    """
     try:
         detection = rule.detection
         names = [str(key) for key in detection if key not in RESERVED_DETECTION_KEYS]
@@ -304,4 +310,15 @@ def compile_rule(
         conditions = tuple(parse_condition(text, names) for text in condition_texts)
     except RuleError as error:
         raise error.located(rule_id=rule.id, path=rule.path) from error
-    return CompiledRule(rule, targets_for(rule.logsource), selections, conditions)
+    compiled = CompiledRule(rule, targets_for(rule.logsource, mapping), selections, conditions)
+    if any(target.rejected_fields for target in compiled.targets):
+        fields = {
+            name
+            for test in compiled.tests()
+            for name in (test.field, test.other_field)
+            if name is not None
+        }
+        compiled.targets = tuple(
+            target for target in compiled.targets if not target.rejected_fields & fields
+        )
+    return compiled

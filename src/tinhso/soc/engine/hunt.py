@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tinhso.soc.engine.batch import EventBatch, as_text
+from tinhso.soc.engine.batch import EventBatch, IndexArray, as_text
 from tinhso.soc.engine.compiler import (
     CompiledRule,
     NeedlePlan,
@@ -32,7 +32,7 @@ from tinhso.soc.engine.correlation import (
 )
 from tinhso.soc.engine.errors import EvtxError, RuleError
 from tinhso.soc.engine.evtx_reader import Event, read_evtx
-from tinhso.soc.engine.logsource import Target
+from tinhso.soc.engine.logsource import LogsourceMapping, Target
 from tinhso.soc.engine.rules import SigmaRule, load_rule_documents, parse_documents, rule_files
 
 logger = logging.getLogger(__name__)
@@ -56,11 +56,21 @@ class Hit:
     kind = "rule"
 
 
-TargetKey = tuple[frozenset[str] | None, frozenset[str] | None, tuple[tuple[str, str], ...]]
+TargetKey = tuple[
+    frozenset[str] | None,
+    frozenset[str] | None,
+    tuple[tuple[str, str], ...],
+    tuple[tuple[str, frozenset[str]], ...],
+]
 
 
 def _target_key(target: Target) -> TargetKey:
-    return (target.channels, target.event_ids, tuple(sorted(target.field_map.items())))
+    return (
+        target.channels,
+        target.event_ids,
+        tuple(sorted(target.field_map.items())),
+        target.conditions,
+    )
 
 
 class RuleSet:
@@ -97,11 +107,12 @@ class RuleSet:
         rules: Iterable[SigmaRule],
         placeholders: Mapping[str, Sequence[str]] | None = None,
         correlations: Sequence[CorrelationRule] = (),
+        mapping: LogsourceMapping | None = None,
     ) -> RuleSet:
         compiled, rejected = [], []
         for rule in rules:
             try:
-                compiled.append(compile_rule(rule, placeholders))
+                compiled.append(compile_rule(rule, placeholders, mapping))
             except RuleError as error:
                 logger.info("Rejected rule: %s", error)
                 rejected.append(error)
@@ -110,9 +121,17 @@ class RuleSet:
 
     @classmethod
     def from_paths(
-        cls, paths: Iterable[Path], placeholders: Mapping[str, Sequence[str]] | None = None
+        cls,
+        paths: Iterable[Path],
+        placeholders: Mapping[str, Sequence[str]] | None = None,
+        pipelines: Sequence[Path] = (),
     ) -> RuleSet:
-        """Load every rule file under the paths; invalid files end up in ``rejected``."""
+        """Load every rule file under the paths; invalid files end up in ``rejected``.
+
+        ``pipelines`` are pySigma pipeline YAML files, applied in order after the built-in
+        pipelines to map log sources. An invalid pipeline file raises PipelineError.
+        """
+        mapping = LogsourceMapping.from_files(pipelines) if pipelines else None
         rules: list[SigmaRule] = []
         correlations: list[CorrelationRule] = []
         rejected: list[RuleError] = []
@@ -127,7 +146,7 @@ class RuleSet:
                 rules.extend(documents.rules)
                 correlations.extend(documents.correlations)
                 rejected.extend(documents.rejected)
-        ruleset = cls.from_rules(rules, placeholders, correlations)
+        ruleset = cls.from_rules(rules, placeholders, correlations, mapping)
         ruleset.rejected[:0] = rejected
         return ruleset
 
@@ -203,6 +222,24 @@ def _needle_plan(ruleset: RuleSet, plan: _Plan) -> NeedlePlan:
     return needles
 
 
+def _passing(batch: EventBatch, indexes: IndexArray, target: Target) -> IndexArray:
+    """Return the indexes of the events that pass the target's field conditions.
+
+    Field names are matched without case, as rules read them, and values are compared by
+    their case-folded text.
+    """
+    view = batch.view(indexes)
+    keep = np.ones(indexes.size, dtype=np.bool_)
+    for name, accepted in target.conditions:
+        texts = view.values(view.column(name))
+        keep &= np.fromiter(
+            (text is not None and text.casefold() in accepted for text in texts),
+            dtype=np.bool_,
+            count=indexes.size,
+        )
+    return indexes[keep]
+
+
 def match_events(
     ruleset: RuleSet, events: Sequence[Event], file: str | Sequence[str] = ""
 ) -> list[Hit]:
@@ -212,8 +249,9 @@ def match_events(
     several files may share a batch: a rule's result for one event depends on that event only.
 
     The events form one column batch. Rules are gathered by target (log source), each target
-    sees the events of the (Channel, EventID) groups it accepts, and every detection item is
-    tested once per distinct value of its field for all targets.
+    sees the events of the (Channel, EventID) groups it accepts that also pass its field
+    conditions, and every detection item is tested once per distinct value of its field for
+    all targets.
     """
     files = [file] * len(events) if isinstance(file, str) else file
     groups: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
@@ -228,13 +266,17 @@ def match_events(
         indexes = np.sort(
             np.concatenate([np.asarray(group, dtype=np.intp) for group in plan.groups])
         )
+        if plan.target.conditions:
+            indexes = _passing(batch, indexes, plan.target)
+            if not indexes.size:
+                continue
         view = batch.view(indexes)
         announce_needles(view, _needle_plan(ruleset, plan), plan.target.field_map)
-        views.append((view, indexes))
+        views.append((plan, view, indexes))
 
     order = ruleset.order
     matched: list[tuple[int, int, CompiledRule]] = []
-    for plan, (view, indexes) in zip(plans, views, strict=True):
+    for plan, view, indexes in views:
         for rule in plan.rules:
             for position in rule.evaluate(view, plan.target).nonzero()[0]:
                 matched.append((int(indexes[position]), order[id(rule)], rule))
