@@ -324,3 +324,19 @@ def test_unsupported_condition_is_skipped_with_warning(
     assert target.channels == frozenset({"Acme"})
     assert target.conditions == ()
     assert "acme_wildcard" in caplog.text
+
+
+def test_custom_channel_narrows_builtin_branches(tmp_path: Path) -> None:
+    mapping = _mapping(
+        tmp_path,
+        "transformations:\n"
+        "  - type: add_condition\n"
+        "    conditions: {Channel: Acme-EDR}\n"
+        "    rule_conditions: [{type: logsource, product: windows, category: process_creation}]\n",
+    )
+    targets = mapping.targets_for({"product": "windows", "category": "process_creation"})
+    # Sysmon AND Acme-EDR selects nothing; the audit branch no longer has the category.
+    assert [target.channels for target in targets] == [
+        frozenset({"Security"}),
+        frozenset({"Acme-EDR"}),
+    ]

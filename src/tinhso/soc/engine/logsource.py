@@ -12,9 +12,14 @@ pipelines run in branches, and each branch that maps a rule's log source gives o
 * log source only: ``windows_logsource_pipeline`` alone, for rules that name a ``service`` or a
   PowerShell category.
 
-Custom pipelines run after the built-in ones in every branch. Each distinct log source is
-mapped once per :class:`LogsourceMapping` by applying the pipelines to a probe rule, not to
-each rule. A log source that no branch maps gets no pre-filter, so its rule is evaluated on
+Custom pipelines run after the built-in ones in every branch, so, as in pySigma, their
+conditions narrow a branch's target. For example, a custom Channel condition on
+``process_creation`` empties the Sysmon branch, which keeps that category, but not the
+Security 4688 branch, whose log source the audit pipeline replaced. The custom channel itself
+comes from the log-source-only branch.
+
+Each distinct log source is mapped once per :class:`LogsourceMapping` by applying the
+pipelines to a probe rule, not to each rule. A log source that no branch maps gets no pre-filter, so its rule is evaluated on
 every event.
 """
 
