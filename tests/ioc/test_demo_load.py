@@ -179,6 +179,15 @@ def test_plan_loads_known_subfolders_in_order(tmp_path: Path) -> None:
     assert planned == ["admin/x.md", "boundaries/x.md", "stats/x.md", "khac"]
 
 
+def test_plan_points_soc_folder_to_its_command(tmp_path: Path) -> None:
+    (tmp_path / "soc").mkdir()
+
+    (skipped,) = plan_folder(tmp_path)
+
+    assert skipped.kind is FileKind.SKIP
+    assert "tinhso soc demo" in skipped.reason
+
+
 def test_zip_without_province_rows_fails(tmp_path: Path) -> None:
     (tmp_path / "stats").mkdir()
     with zipfile.ZipFile(tmp_path / "stats" / "bang.zip", "w") as archive:

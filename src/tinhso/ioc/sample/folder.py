@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 # Subfolders in the order they load: units first, then the boundaries drawn on them, then
 # the statistics.
 SUBFOLDERS = ("admin", "boundaries", "stats")
+# Loaded by the SOC's own demonstration command, which `make run` calls after this one.
+SOC_SUBFOLDER = "soc"
 BOUNDARY_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".shp"})
 TABLE_SUFFIXES = frozenset({".csv", ".xlsx"})
 DOCUMENT_SUFFIXES = frozenset({".md", ".txt", ".pdf", ".docx", ".html"})
@@ -128,16 +130,17 @@ def plan_folder(root: Path) -> list[PlannedFile]:
     for folder in sorted(root.iterdir()):
         if folder.is_dir() and folder.name not in SUBFOLDERS:
             planned.append(
-                PlannedFile(
-                    folder,
-                    FileKind.SKIP,
-                    reason=_(
-                        "folder not read: only admin/, boundaries/ and stats/ hold data this "
-                        "command loads"
-                    ),
-                )
+                PlannedFile(folder, FileKind.SKIP, reason=_skipped_folder_reason(folder))
             )
     return planned
+
+
+def _skipped_folder_reason(folder: Path) -> str:
+    if folder.name == SOC_SUBFOLDER:
+        return _("security logs and rules: `tinhso soc demo %(path)s` loads them") % {
+            "path": folder
+        }
+    return _("folder not read: only admin/, boundaries/ and stats/ hold data this command loads")
 
 
 def _files_under(folder: Path) -> Iterator[Path]:
