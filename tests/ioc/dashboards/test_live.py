@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.template.loader import render_to_string
 from django.test import AsyncClient, Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.ioc.dashboards.conftest import TIEN_PHONG, VINH_YEN, new_unit
 from tinhso.core.models import Role, Unit
@@ -152,3 +153,40 @@ def test_wsgi_view_streams_plain_generator(
     assert f"id: {second.pk}\n" in text
     assert f"id: {first.pk}\n" not in text
     assert text.endswith(": stream ends, reconnect\n\n")
+
+
+def test_event_dict_labels_and_links_incident() -> None:
+    event = Event.objects.create(
+        event_type="soc.incident", occurred_at=timezone.now(), severity="high",
+        title="Sự cố mức cao", message_id="soc-incident-7-high",
+        payload={"url": "/soc/incidents/7/"},
+    )  # fmt: skip
+    with translation.override("en"):
+        data = live.event_dict(event)
+    assert data["label"] == "Cybersecurity incident"
+    assert data["type"] == "soc.incident"
+    assert data["url"] == "/soc/incidents/7/"
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "//evil.example/x", "https://evil.example/", 7, None]
+)
+def test_event_dict_links_only_local_paths(url: object) -> None:
+    event = make_event("odd-url")
+    event.payload = {"url": url}
+    data = live.event_dict(event)
+    assert data["url"] == ""
+    assert data["label"] == "flood"  # an unknown type shows as stored
+
+
+def test_live_panel_links_incident(make_user: Callable[..., Any]) -> None:
+    Event.objects.create(
+        event_type="soc.incident", occurred_at=timezone.now(), severity="high",
+        title="Sự cố <b>mức cao</b>", message_id="soc-incident-8-high",
+        payload={"url": "/soc/incidents/8/"},
+    )  # fmt: skip
+    leader = make_user("lanhdao", Role.PROVINCIAL_LEADER)
+    events = [live.event_dict(event) for event in live.recent_events(leader)]
+    html = render_to_string("ioc_dashboards/_live.html", {"events": events, "last_event_id": 0})
+    assert '<a href="/soc/incidents/8/">Sự cố &lt;b&gt;mức cao&lt;/b&gt;</a>' in html
+    assert 'data-type="soc.incident"' in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from tests.soc.incidents.support import (
     BASE_TIME,
@@ -15,6 +16,7 @@ from tests.soc.incidents.support import (
 )
 from tinhso.ioc.models import Event
 from tinhso.soc.findings import Finding
+from tinhso.soc.incidents import grouping
 from tinhso.soc.incidents.alerts import dedup_key, raise_alerts
 from tinhso.soc.models import Alert, Incident, IncidentNote, IncidentStatus
 
@@ -129,15 +131,21 @@ def test_severity_is_max_of_alerts() -> None:
     assert Incident.objects.get().severity == "high"
 
 
-def test_escalation_writes_one_feed_event() -> None:
+@pytest.fixture
+def recent() -> dt.datetime:
+    """An event time an hour ago, recent enough for the IOC feed."""
+    return timezone.now() - dt.timedelta(hours=1)
+
+
+def test_escalation_writes_one_feed_event(recent: dt.datetime) -> None:
     source = make_source(host="SRV-DB")
-    raise_alerts([finding_for(make_event(source), severity="medium")])
+    raise_alerts([finding_for(make_event(source, time=recent), severity="medium")])
     assert Event.objects.count() == 0
 
-    later = make_event(source, time=BASE_TIME + dt.timedelta(minutes=2))
+    later = make_event(source, time=recent + dt.timedelta(minutes=2))
     raise_alerts([finding_for(later, severity="high")])
     raise_alerts([finding_for(later, severity="high")])
-    third = make_event(source, time=BASE_TIME + dt.timedelta(minutes=3))
+    third = make_event(source, time=recent + dt.timedelta(minutes=3))
     raise_alerts([finding_for(third, severity="high")])
 
     incident = Incident.objects.get()
@@ -154,24 +162,52 @@ def test_escalation_writes_one_feed_event() -> None:
     assert IncidentNote.objects.filter(incident=incident, action="escalated").count() == 1
 
 
-def test_critical_after_high_second_feed_event() -> None:
+def test_critical_after_high_second_feed_event(recent: dt.datetime) -> None:
     source = make_source()
-    raise_alerts([finding_for(make_event(source), severity="high")])
+    raise_alerts([finding_for(make_event(source, time=recent), severity="high")])
     raise_alerts(
         [
             finding_for(
-                make_event(source, time=BASE_TIME + dt.timedelta(minutes=1)), severity="critical"
+                make_event(source, time=recent + dt.timedelta(minutes=1)), severity="critical"
             )
         ]
     )
     assert sorted(Event.objects.values_list("severity", flat=True)) == ["critical", "high"]
 
 
-def test_new_high_incident_announced_once() -> None:
-    event = make_event(make_source())
+def test_new_high_incident_announced_once(recent: dt.datetime) -> None:
+    event = make_event(make_source(), time=recent)
     raise_alerts([finding_for(event, severity="critical")])
     raise_alerts([finding_for(event, severity="critical")])
     assert Event.objects.count() == 1
+
+
+def test_feed_event_time_is_announcement(recent: dt.datetime) -> None:
+    before = timezone.now()
+    raise_alerts([finding_for(make_event(make_source(), time=recent), severity="high")])
+    incident = Incident.objects.get()
+    event = Event.objects.get()
+    assert event.occurred_at >= before
+    assert event.occurred_at > incident.last_seen
+    assert event.payload["last_event_at"] == incident.last_seen.isoformat()
+
+
+def test_old_events_not_announced() -> None:
+    old = timezone.now() - grouping.FEED_MAX_EVENT_AGE - dt.timedelta(minutes=5)
+    source = make_source()
+    raise_alerts([finding_for(make_event(source, time=old), severity="critical")])
+    raise_alerts([finding_for(make_event(source, time=BASE_TIME), "rule-b", severity="high")])
+    assert Incident.objects.filter(severity="critical").count() == 1
+    assert Incident.objects.filter(severity="high").count() == 1
+    assert Event.objects.count() == 0
+
+
+def test_opened_incident_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("DEBUG", logger="tinhso.soc.incidents.grouping"):
+        raise_alerts([finding_for(make_event(make_source()))])
+    opened = [record for record in caplog.records if "Opened incident" in record.getMessage()]
+    assert len(opened) == 1
+    assert opened[0].levelname == "DEBUG"
 
 
 def test_anomaly_dedup_by_explanation_key() -> None:

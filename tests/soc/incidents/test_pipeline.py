@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.soc.incidents.support import (
 )
 from tinhso.ioc.models import Event
 from tinhso.soc import detection
+from tinhso.soc.incidents import grouping
 from tinhso.soc.models import Alert, Incident, SecurityEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_data]
@@ -72,6 +74,15 @@ def test_evtx_sample_raises_alerts_and_incident(
     matched = alert.events.get()
     assert matched.fields["Image"].lower().endswith(".exe")
     assert Incident.objects.count() == 3
+    # The sample's events are from 2019: history opens incidents but does not page leaders.
+    assert Event.objects.filter(event_type="soc.incident").count() == 0
+
+
+def test_recent_high_incidents_reach_feed(
+    rules: Path, events: list[SecurityEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(grouping, "FEED_MAX_EVENT_AGE", dt.timedelta(days=365 * 30))
+    detection.detect_events(events)
     # Two high incidents reach the IOC feed; the low scheduled-task one does not.
     assert Event.objects.filter(event_type="soc.incident").count() == 2
 
@@ -126,7 +137,10 @@ correlation:
 CORRELATION_ID = "6f1c1d44-7c55-4bb8-9d0c-3f7d2a1e9b01"
 
 
-def test_correlation_spans_batches(rules: Path, events: list[SecurityEvent]) -> None:
+def test_correlation_spans_batches(
+    rules: Path, events: list[SecurityEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(grouping, "FEED_MAX_EVENT_AGE", dt.timedelta(days=365 * 30))
     (rules / "correlation.yml").write_text(CORRELATION, encoding="utf-8")
     detection.forget_ruleset()
     ordered = sorted(events, key=lambda event: (event.time, event.pk))

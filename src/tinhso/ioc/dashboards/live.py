@@ -22,6 +22,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from tinhso.core.access import STAFF, policy, restrict
@@ -34,12 +35,28 @@ HEARTBEAT_SECONDS = 15.0
 STREAM_SECONDS = 120.0
 RETRY_MILLISECONDS = 3000
 EVENTS_PER_POLL = 100
+# Labels of event types that other parts of the platform write; other types show as stored.
+EVENT_TYPE_LABELS = {"soc.incident": _("Cybersecurity incident")}
+
+
+def _local_url(payload: Any) -> str:
+    """Return the payload's ``url`` if it is a path on this site, else an empty string.
+
+    Only a path starting with one slash is linked, so a payload cannot point the feed at
+    another site or at a ``javascript:`` URL.
+    """
+    url = payload.get("url") if isinstance(payload, dict) else None
+    if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
+        return url
+    return ""
 
 
 def event_dict(event: Event) -> dict[str, Any]:
     return {
         "id": event.pk,
         "type": event.event_type,
+        "label": str(EVENT_TYPE_LABELS.get(event.event_type, event.event_type)),
+        "url": _local_url(event.payload),
         "time": timezone.localtime(event.occurred_at).strftime("%H:%M:%S %d/%m/%Y"),
         "severity": event.severity,
         "title": event.title,

@@ -4,6 +4,9 @@ An alert joins the open incident (new or acknowledged) of the same host, user an
 their events lie within ``TINHSO_SOC_INCIDENT_WINDOW_SECONDS`` of each other. Otherwise the
 alert opens a new incident. The incident's severity is the highest of its alerts'. Callers hold a
 transaction (see :func:`tinhso.soc.incidents.alerts.raise_alerts`).
+
+Only incidents whose last event is recent reach the IOC feed (see :data:`FEED_MAX_EVENT_AGE`),
+so that importing old logs opens incidents for the analysts without paging the leaders.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tinhso.core import audit
 from tinhso.core.models import AuditAction
@@ -26,6 +30,10 @@ OPEN_STATUSES = (IncidentStatus.NEW.value, IncidentStatus.ACKNOWLEDGED.value)
 # Incidents at these severities appear in the IOC live feed, once per severity reached.
 FEED_SEVERITIES = frozenset({Severity.HIGH.value, Severity.CRITICAL.value})
 FEED_EVENT_TYPE = "soc.incident"
+# An incident is announced only while its last event is at most this old. Imported history
+# (EVTX files from past years) still opens incidents, but the leaders' live feed shows only
+# what is happening now. A later recent event or escalation announces the incident then.
+FEED_MAX_EVENT_AGE = dt.timedelta(hours=24)
 # The IOC feed's titles are stored text that leaders read in Vietnamese.
 SEVERITY_NAMES_VI = {
     Severity.INFORMATIONAL.value: "thông tin",
@@ -125,7 +133,8 @@ def _open_incident(alert: Alert) -> Incident:
     alert.save(update_fields=["incident"])
     IncidentNote.objects.create(incident=incident, action="opened", text=alert.title)
     audit.record(AuditAction.CREATE, incident, extra={"alert": alert.pk, "rule": alert.rule_id})
-    logger.info(
+    # One line per incident would flood the log on an import; detection logs a batch summary.
+    logger.debug(
         "Opened incident %s (%s) for rule %s on host %s",
         incident.pk,
         incident.severity,
@@ -144,20 +153,35 @@ def feed_title(incident: Incident) -> str:
 
 
 def announce(incident: Incident) -> Event | None:
-    """Write the IOC feed event of a high or critical incident, once per severity reached."""
+    """Write the IOC feed event of a high or critical incident, once per severity reached.
+
+    The feed event's ``occurred_at`` is the announcement time, so the feed stays in the order
+    leaders see it. The payload's ``last_event_at`` keeps the time of the incident's last event.
+    Nothing is written when that event is older than :data:`FEED_MAX_EVENT_AGE`.
+    """
     if incident.severity not in FEED_SEVERITIES:
+        return None
+    now = timezone.now()
+    if incident.last_seen < now - FEED_MAX_EVENT_AGE:
+        logger.debug(
+            "Incident %s not announced: its last event (%s) is older than %s",
+            incident.pk,
+            incident.last_seen.isoformat(),
+            FEED_MAX_EVENT_AGE,
+        )
         return None
     url = reverse("soc:incident_detail", kwargs={"soc_incident_id": incident.pk})
     event, created = Event.objects.get_or_create(
         message_id=f"soc-incident-{incident.pk}-{incident.severity}",
         defaults={
             "event_type": FEED_EVENT_TYPE,
-            "occurred_at": incident.last_seen,
+            "occurred_at": now,
             "severity": incident.severity,
             "title": feed_title(incident),
             "payload": {
                 "incident_id": incident.pk,
                 "url": url,
+                "last_event_at": incident.last_seen.isoformat(),
                 "host": incident.host,
                 "user": incident.user,
                 "rule_id": incident.rule_id,

@@ -372,9 +372,18 @@
       const time = document.createElement("time");
       time.textContent = event.time;
       const type = document.createElement("strong");
-      type.textContent = event.type;
+      type.textContent = event.label || event.type;
+      type.dataset.type = event.type;
       item.append(time, " ", type);
-      if (event.title) item.append(` · ${event.title}`);
+      if (event.title && event.url) {
+        // The server sends only paths on this site as url; textContent escapes the title.
+        const link = document.createElement("a");
+        link.href = event.url;
+        link.textContent = event.title;
+        item.append(" · ", link);
+      } else if (event.title) {
+        item.append(` · ${event.title}`);
+      }
       if (event.unit) item.append(` · ${event.unit}`);
       feed.prepend(item);
       while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
