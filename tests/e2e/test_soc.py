@@ -62,10 +62,19 @@ def test_analyst_acknowledges_comments_resolves(incident_id: int, page: Page) ->
     expect(page.get_by_test_id("open-total")).to_contain_text("3")
     expect(page.locator("#soc-chart")).to_have_attribute("data-ready", "1")
     heatmap = page.get_by_test_id("heatmap")
-    # The rule tags T1059.001 with two tactics, so it shows under both columns.
+    # The rule names two tactics, but ATT&CK puts T1059.001 under Execution only.
     execution = heatmap.locator('[data-tactic="execution"]')
     expect(execution.locator('[data-technique="T1059.001"]')).to_be_visible()
-    expect(heatmap.locator('[data-technique="T1059.001"]')).to_have_count(2)
+    expect(heatmap.locator('[data-technique="T1059.001"]')).to_have_count(1)
+    # The heatmap scrolls inside the page column instead of widening the page.
+    widths = heatmap.evaluate(
+        "element => [element.getBoundingClientRect().width,"
+        " element.closest('section').getBoundingClientRect().width]"
+    )
+    assert widths[0] <= widths[1]
+    nav = page.get_by_test_id("soc-nav")
+    expect(nav.locator('a[href="/soc/sources/"]')).to_be_visible()
+    expect(nav.locator('a[href="/soc/intel/"]')).to_be_visible()
     expect(page.get_by_test_id("top-hosts")).to_contain_text("IEWIN7")
 
     with page.expect_navigation():
@@ -79,6 +88,7 @@ def test_analyst_acknowledges_comments_resolves(incident_id: int, page: Page) ->
 
     page.get_by_test_id("acknowledge-form").locator("button[type=submit]").click()
     expect(status).to_have_attribute("data-status", "acknowledged")
+    expect(page.get_by_test_id("action-notice")).to_be_visible()
     expect(page.get_by_test_id("incident-assignee")).to_contain_text("Lê Văn Minh")
 
     comment = page.get_by_test_id("comment-form")

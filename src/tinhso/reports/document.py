@@ -62,6 +62,8 @@ class ReportDocument:
     signer_name: str
     manifest: dict[str, Any]
     chart_images: dict[int, bytes] = field(default_factory=dict)
+    # The PDF's Subject metadata.
+    subject: str = "Báo cáo giao ban"
 
     @property
     def issuer_lines(self) -> list[str]:

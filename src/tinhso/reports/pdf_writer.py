@@ -174,7 +174,7 @@ def write_pdf(report: layout.ReportDocument) -> bytes:
     register_font()
     styles = _styles()
     buffer = io.BytesIO()
-    template = _template(buffer, report.title)
+    template = _template(buffer, report.title, report.subject)
     story: list[Flowable] = []
     story.extend(_header(report, styles))
     for block in report.evaluation.blocks:
@@ -190,7 +190,7 @@ def write_pdf(report: layout.ReportDocument) -> bytes:
     return _attach_manifest(buffer.getvalue(), report)
 
 
-def _template(buffer: io.BytesIO, title: str) -> BaseDocTemplate:
+def _template(buffer: io.BytesIO, title: str, subject: str) -> BaseDocTemplate:
     portrait_size = A4
     landscape_size = landscape(A4)
     margins = {
@@ -219,7 +219,7 @@ def _template(buffer: io.BytesIO, title: str) -> BaseDocTemplate:
         pagesize=portrait_size,
         title=title,
         author="Tỉnh số",
-        subject="Báo cáo giao ban",
+        subject=subject,
         initialFontName=FAMILY,
         pageTemplates=[
             PageTemplate("portrait", [frame(portrait_size, "p")], onPage=page_number, pagesize=portrait_size),

@@ -79,7 +79,7 @@ def test_counts_heatmap_and_tops() -> None:
                 make_event(first), "a", "high", tags=("attack.execution", "attack.t1059.001")
             ),
             finding_for(make_event(first), "b", "low", tags=("attack.t1218.005",)),
-            finding_for(make_event(first), "d", "low", tags=("attack.stealth", "attack.t1218.011")),
+            finding_for(make_event(first), "d", "low", tags=("attack.stealth", "attack.t1685")),
             finding_for(
                 make_event(second),
                 "c",
@@ -106,12 +106,13 @@ def test_counts_heatmap_and_tops() -> None:
     }
     assert cells == {
         ("execution", "T1059.001"): 1,
+        # A known technique counts under its own ATT&CK tactics, whatever the rule names.
         ("execution", "T1053.005"): 1,
         ("persistence", "T1053.005"): 1,
-        # No tactic tag: the technique counts under its ATT&CK tactics.
+        ("privilege-escalation", "T1053.005"): 1,
         ("defense-evasion", "T1218.005"): 1,
-        # A tactic newer than the shipped ATT&CK data still gets its column.
-        ("stealth", "T1218.011"): 1,
+        # ATT&CK v18.1 lacks T1685, so it counts under the rule's tactic, a newer one.
+        ("stealth", "T1685"): 1,
     }
     tactics = [column.tactic for column in posture.heatmap]
     assert tactics == sorted(tactics, key=lambda name: attack.tactic_order()[name])
@@ -119,10 +120,38 @@ def test_counts_heatmap_and_tops() -> None:
         "T1059.001": 1,
         "T1053.005": 1,
         "T1218.005": 1,
-        "T1218.011": 1,
+        "T1685": 1,
     }
     assert sum(posture.alerts_per_day[-1][1].values()) == 4
-    assert [column.tactic for column in posture.heatmap].index("stealth") == 3
+    assert [column.tactic for column in posture.heatmap].index("stealth") == 4
+
+
+def test_heatmap_ignores_other_tactics_of_rule() -> None:
+    tags = ("attack.credential-access", "attack.resource-development", "attack.t1003")
+    assert attack.cells(tags) == [("credential-access", "T1003")]
+
+
+def test_unknown_technique_labelled_once() -> None:
+    unknown = attack.technique("T1685")
+    assert not unknown.known
+    assert unknown.label == "T1685"
+    assert attack.technique("T1003").label == "T1003 OS Credential Dumping"
+    assert attack.cells(("attack.t1685",)) == [("other", "T1685")]
+
+
+def test_top_hosts_ignore_letter_case() -> None:
+    agency = make_agency()
+    upper = make_source(agency, host="MSEDGEWIN10")
+    lower = make_source(agency, host="msedgewin10", kind="evtx")
+    raise_alerts(
+        [
+            finding_for(make_event(upper), "a"),
+            finding_for(make_event(lower), "b"),
+            finding_for(make_event(make_source(agency, host="WS-02")), "c"),
+        ]
+    )
+    posture = metrics.compute(metrics.Period.last_days(1))
+    assert posture.top_hosts == [("MSEDGEWIN10", 2), ("WS-02", 1)]
 
 
 def test_attack_names_from_data() -> None:

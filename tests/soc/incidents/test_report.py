@@ -168,3 +168,34 @@ def test_leader_downloads_report(make_user: Callable[..., Any], data: dict[str, 
 
     bad = client.get("/soc/reports/", {"date_from": day, "date_to": "01/01/2000"})
     assert bad.status_code == 400
+
+
+def test_report_states_period_rule(data: dict[str, Any]) -> None:
+    text = docx_writer.document_text(
+        posture_report.write(posture_report.build(today_period()), "docx")
+    )
+    assert posture_report.PERIOD_RULE in text
+    assert "không phụ thuộc thời điểm xảy ra của các sự kiện gốc" in text
+
+
+def test_pdf_subject_is_report_title(data: dict[str, Any]) -> None:
+    from pypdf import PdfReader
+
+    built = posture_report.build(today_period())
+    metadata = PdfReader(io.BytesIO(posture_report.write(built, "pdf"))).metadata
+    assert metadata is not None
+    assert metadata.subject == built.title
+    assert metadata.subject.startswith("Tình hình an toàn thông tin mạng")
+
+
+def test_report_counts_hosts_once_by_case() -> None:
+    agency = make_agency()
+    raise_alerts(
+        [
+            finding_for(make_event(make_source(agency, host="MSEDGEWIN10")), "a"),
+            finding_for(make_event(make_source(agency, host="msedgewin10", kind="evtx")), "b"),
+        ]
+    )
+    docx = posture_report.write(posture_report.build(today_period()), "docx")
+    hosts = _docx_table(docx, "Máy", width=2)
+    assert hosts == {"MSEDGEWIN10": ["2"]}

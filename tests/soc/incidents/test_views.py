@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from tests.accounts import current_vinh_yen, login_verified
 from tests.soc.incidents.support import BASE_TIME, finding_for, make_event, make_source
@@ -124,10 +125,15 @@ def test_list_filters_and_empty_state(users: dict[str, Any], incident: Incident)
     assert f"#{incident.pk} " in by_agency
     other_rule = client.get("/soc/incidents/?rule=no-such-rule").content.decode()
     assert f"#{incident.pk} " not in other_rule
-    later = client.get("/soc/incidents/?date_from=21/11/2026").content.decode()
+    # The dates select when the incident was opened (today), not its events (20/11/2026).
+    today = timezone.localdate()
+    tomorrow = (today + dt.timedelta(days=1)).strftime("%d/%m/%Y")
+    later = client.get(f"/soc/incidents/?date_from={tomorrow}").content.decode()
     assert f"#{incident.pk} " not in later
-    same_day = client.get("/soc/incidents/?date_from=20/11/2026&date_to=2026-11-20")
-    assert f"#{incident.pk} " in same_day.content.decode()
+    opened_today = client.get(f"/soc/incidents/?date_from={today:%d/%m/%Y}&date_to={today}")
+    assert f"#{incident.pk} " in opened_today.content.decode()
+    event_day = client.get("/soc/incidents/?date_from=20/11/2026&date_to=20/11/2026")
+    assert f"#{incident.pk} " not in event_day.content.decode()
 
 
 def test_list_sorts_by_severity(users: dict[str, Any], incident: Incident) -> None:
@@ -145,8 +151,9 @@ def test_alert_list_and_dashboard(users: dict[str, Any], incident: Incident) -> 
     assert dashboard.status_code == 200
     html = dashboard.content.decode()
     assert 'data-technique="T1218.005"' in html
-    assert 'data-tactic="execution"' in html
+    # The rule also names Execution, but ATT&CK puts T1218.005 under Defense Evasion only.
     assert 'data-tactic="defense-evasion"' in html
+    assert 'data-tactic="execution"' not in html
     assert "WS-KT-07" in html
 
 
@@ -349,3 +356,139 @@ def test_explanation_numbers_localised() -> None:
     assert "14" in text
     assert "0,25" in text
     assert "3,50" in text
+
+
+# --- Filters, navigation and confirmations -------------------------------------------------------
+
+
+def test_list_reports_invalid_filters(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    response = client.get("/soc/incidents/?date_from=banana&severity=bogus&host=kt-07")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="filter-errors"' in html
+    assert "Nhập một ngày hợp lệ." in html  # Django's own Vietnamese message
+    assert "bogus" in html
+    # The valid host filter still applies; the invalid ones are dropped.
+    assert f"#{incident.pk} " in html
+    assert (
+        f"#{incident.pk} "
+        not in client.get("/soc/incidents/?host=zz&severity=bogus").content.decode()
+    )
+
+
+def test_list_reports_reversed_range(users: dict[str, Any], incident: Incident) -> None:
+    today = timezone.localdate()
+    earlier = today - dt.timedelta(days=3)
+    html = (
+        client_of(users["analyst"])
+        .get(f"/soc/incidents/?date_from={today:%d/%m/%Y}&date_to={earlier:%d/%m/%Y}")
+        .content.decode()
+    )
+    assert 'data-testid="filter-errors"' in html
+    assert f"#{incident.pk} " in html  # only the start date applies
+
+
+def test_list_keeps_last_page(users: dict[str, Any], incident: Incident) -> None:
+    response = client_of(users["analyst"]).get("/soc/incidents/?page=999")
+    assert response.status_code == 200
+    assert f"#{incident.pk} " in response.content.decode()
+
+
+def test_alert_list_filters_raised_dates(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["leader"])
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    raised_today = client.get(f"/soc/alerts/?date_from={today:%d/%m/%Y}&date_to={today:%d/%m/%Y}")
+    assert "Remotely Hosted HTA" in raised_today.content.decode()
+    later = client.get(f"/soc/alerts/?date_from={tomorrow:%d/%m/%Y}").content.decode()
+    assert "Remotely Hosted HTA" not in later
+    event_day = client.get("/soc/alerts/?date_to=20/11/2026").content.decode()
+    assert "Remotely Hosted HTA" not in event_day
+
+
+def test_alert_list_reports_invalid_filters(users: dict[str, Any], incident: Incident) -> None:
+    html = client_of(users["leader"]).get("/soc/alerts/?severity=bogus&date_from=banana")
+    text = html.content.decode()
+    assert 'data-testid="filter-errors"' in text
+    assert "Nhập một ngày hợp lệ." in text
+    assert "Remotely Hosted HTA" in text
+
+
+def test_filter_labels_name_platform_time(users: dict[str, Any]) -> None:
+    client = client_of(users["analyst"])
+    incidents = client.get("/soc/incidents/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    alerts = client.get("/soc/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Opened from" in incidents
+    assert "Opened to" in incidents
+    assert "Raised from" in alerts
+    assert "Raised to" in alerts
+
+
+def test_nav_links_sources_for_analysts(users: dict[str, Any]) -> None:
+    analyst = client_of(users["analyst"]).get("/soc/").content.decode()
+    assert 'href="/soc/sources/"' in analyst
+    assert 'href="/soc/intel/"' in analyst
+    leader = client_of(users["leader"]).get("/soc/").content.decode()
+    assert 'href="/soc/sources/"' not in leader
+    assert 'href="/soc/intel/"' not in leader
+
+
+@pytest.mark.parametrize("path", ["/soc/sources/", "/soc/intel/"])
+def test_analyst_pages_show_soc_nav(users: dict[str, Any], path: str) -> None:
+    html = client_of(users["analyst"]).get(path).content.decode()
+    assert 'data-testid="soc-nav"' in html
+    assert 'href="/soc/incidents/"' in html
+
+
+def test_htmx_action_shows_notice(users: dict[str, Any], incident: Incident) -> None:
+    response = client_of(users["analyst"]).post(
+        url(incident, "assign"),
+        {"assign-assignee": users["analyst"].pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert 'data-testid="action-notice"' in html
+    assert "Incident assigned to Lê Minh." in html
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "notice"),
+    [
+        ("acknowledge", {}, "Incident acknowledged."),
+        ("comment", {"note-note": "Đã cô lập máy"}, "Comment added."),
+        ("resolve", {"resolve-resolution": "benign", "resolve-note": "x"}, "Incident resolved."),
+    ],
+)
+def test_action_confirms_after_redirect(
+    users: dict[str, Any], incident: Incident, action: str, data: dict[str, str], notice: str
+) -> None:
+    client = client_of(users["analyst"])
+    response = client.post(url(incident, action), data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.redirect_chain[-1][1] == 302
+    assert notice in response.content.decode()
+
+
+def test_close_and_reopen_confirm(users: dict[str, Any], incident: Incident) -> None:
+    client = client_of(users["analyst"])
+    client.post(url(incident, "resolve"), {"resolve-resolution": "benign", "resolve-note": "x"})
+    closed = client.post(url(incident, "close"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "Incident closed." in closed.content.decode()
+    reopened = client.post(
+        url(incident, "reopen"), {"reopen-note": "Tái diễn"}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    assert "Incident reopened." in reopened.content.decode()
+
+
+def test_evidence_shows_uploader_full_name(
+    users: dict[str, Any], incident: Incident, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    client = client_of(users["analyst"])
+    upload = SimpleUploadedFile("a.log", b"abc", content_type="text/plain")
+    client.post(url(incident, "evidence"), {"evidence-file": upload})
+    html = client.get(url(incident)).content.decode()
+    table = html[html.index('data-testid="evidence"') : html.index('data-testid="activity"')]
+    assert "Lê Minh" in table
+    assert "phantich" not in table

@@ -39,6 +39,13 @@ class Technique:
     id: str
     name: str
     tactics: tuple[str, ...]
+    # False for an id the shipped ATT&CK data lacks; its name is then the id itself.
+    known: bool = True
+
+    @property
+    def label(self) -> str:
+        """Return the id and the name, or only the id when ATT&CK does not name it."""
+        return f"{self.id} {self.name}" if self.known else self.id
 
 
 @functools.cache
@@ -85,7 +92,7 @@ def technique(technique_id: str) -> Technique:
     """Return a technique by id (``T1059.001``); an unknown id keeps the id as its name."""
     found = _lookup().technique(technique_id.upper())
     if not found:
-        return Technique(technique_id.upper(), technique_id.upper(), ())
+        return Technique(technique_id.upper(), technique_id.upper(), (), known=False)
     name = str(found.get("name") or technique_id)
     if found.get("is_subtechnique"):
         parent = _lookup().technique(technique_id.upper().split(".")[0])
@@ -115,13 +122,15 @@ def parse_tags(tags: Iterable[str]) -> tuple[list[str], list[str]]:
 def cells(tags: Iterable[str]) -> list[tuple[str, str]]:
     """Return the (tactic, technique) cells a rule's tags fall in.
 
-    A technique counts under the tactics named in the same tags. When the tags name none,
-    it counts under its tactics in ATT&CK, and under "other" if ATT&CK does not know it.
+    A technique counts only under its own tactics in ATT&CK (its kill-chain phases), since
+    a rule that names several tactics does not say which technique belongs to which. A
+    technique that ATT&CK does not know counts under the tactics the tags name, and under
+    "other" when they name none.
     """
     tactic_names, technique_ids = parse_tags(tags)
     found: list[tuple[str, str]] = []
     for technique_id in technique_ids:
-        under = tactic_names or list(technique(technique_id).tactics) or [OTHER_TACTIC]
+        under = list(technique(technique_id).tactics) or tactic_names or [OTHER_TACTIC]
         found.extend((tactic, technique_id) for tactic in under)
     return found
 

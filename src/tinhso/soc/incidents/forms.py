@@ -36,7 +36,22 @@ def analysts() -> QuerySet[User]:
     )
 
 
-class IncidentFilterForm(forms.Form):
+class DateRangeForm(forms.Form):
+    """A filter form whose ``date_from`` and ``date_to`` fields must run forward.
+
+    Subclasses declare the two date fields. The dates are when the SOC raised or opened a
+    record (``created_at``), the rule the dashboard and the posture report count by.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last and first > last:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class IncidentFilterForm(DateRangeForm):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -54,16 +69,27 @@ class IncidentFilterForm(forms.Form):
     )
     host = forms.CharField(label=_("Host"), required=False, max_length=255)
     rule = forms.CharField(label=_("Rule"), required=False, max_length=100)
-    date_from = forms.DateField(label=_("From"), required=False, input_formats=DATE_INPUT_FORMATS)
-    date_to = forms.DateField(label=_("To"), required=False, input_formats=DATE_INPUT_FORMATS)
+    date_from = forms.DateField(
+        label=_("Opened from"), required=False, input_formats=DATE_INPUT_FORMATS
+    )
+    date_to = forms.DateField(
+        label=_("Opened to"), required=False, input_formats=DATE_INPUT_FORMATS
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        first, last = data.get("date_from"), data.get("date_to")
-        if first and last and first > last:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
+
+class AlertFilterForm(DateRangeForm):
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=[("", _("all")), *Severity.choices]
+    )
+    host = forms.CharField(label=_("Host"), required=False, max_length=255)
+    rule = forms.CharField(label=_("Rule"), required=False, max_length=100)
+    date_from = forms.DateField(
+        label=_("Raised from"), required=False, input_formats=DATE_INPUT_FORMATS
+    )
+    date_to = forms.DateField(
+        label=_("Raised to"), required=False, input_formats=DATE_INPUT_FORMATS
+    )
 
 
 class NoteForm(forms.Form):

@@ -3,7 +3,11 @@
 Alerts and incidents count in the period they were raised or opened (``created_at``), so a
 late-delivered log does not change a report already issued. MTTA runs from an incident's
 opening to its acknowledgement and MTTR to its resolution, over the incidents opened in the
-period. Log-source activity counts the events received in the period.
+period. Log-source activity counts the events received in the period. So a period always
+means when the SOC raised, opened or received something, whatever the time of the events
+behind it. The incident and alert lists filter their dates by the same rule.
+
+Host names are grouped without regard to letter case, as Windows treats them.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from tinhso.core.models import Department
@@ -171,12 +175,7 @@ def compute(period: Period, agency: Department | None = None, top: int = TOP) ->
     posture.alerts_per_day = _per_day(alerts, period)
     _attack_figures(posture, alerts, top)
 
-    posture.top_hosts = [
-        (host or "-", count)
-        for host, count in alerts.values_list("host")
-        .annotate(n=Count("id"))
-        .order_by("-n", "host")[:top]
-    ]
+    posture.top_hosts = top_hosts(alerts, top)
     posture.top_agencies = [
         (name or "-", code or "", count)
         for name, code, count in alerts.values_list("agency__name", "agency__code")
@@ -201,6 +200,21 @@ def compute(period: Period, agency: Department | None = None, top: int = TOP) ->
         (resolved - created).total_seconds() for created, _a, resolved in times if resolved
     )
     return posture
+
+
+def top_hosts(alerts: QuerySet[Alert], top: int = TOP) -> list[tuple[str, int]]:
+    """Count alerts per host, MSEDGEWIN10 and msedgewin10 as one host, most alerts first.
+
+    A host is shown with the first of its spellings in code-point order, which puts upper
+    case first (MSEDGEWIN10), the way Windows reports computer names.
+    """
+    rows = (
+        alerts.annotate(host_key=Lower("host"))
+        .values("host_key")
+        .annotate(n=Count("id"), spelling=Min("host"))
+        .order_by("-n", "host_key")[:top]
+    )
+    return [(row["spelling"] or "-", row["n"]) for row in rows]
 
 
 def _per_day(alerts: QuerySet[Alert], period: Period) -> list[tuple[dt.date, dict[str, int]]]:

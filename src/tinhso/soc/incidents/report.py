@@ -40,6 +40,12 @@ SIGNER_AUTHORITY = ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
 # set by a regulation; change them here if the province sets others.
 MTTA_TARGET_HOURS = 4
 MTTR_TARGET_HOURS = 24
+# The counting rule of the period, printed under the title. Figures use the platform's times
+# (see tinhso.soc.incidents.metrics), so a late-delivered old log does not change a report.
+PERIOD_RULE = (
+    "Số liệu trong báo cáo tính các cảnh báo được phát sinh và các sự cố được mở trong kỳ, "
+    "không phụ thuộc thời điểm xảy ra của các sự kiện gốc."
+)
 STATUS_NAMES_VI = {
     IncidentStatus.NEW.value: "Mới",
     IncidentStatus.ACKNOWLEDGED.value: "Đã tiếp nhận",
@@ -141,7 +147,7 @@ def recommendations(posture: metrics.Posture, sources: list[metrics.SourceActivi
 
     if posture.top_techniques:
         leading = ", ".join(
-            f"{technique.id} {technique.name} ({number(count)} cảnh báo)"
+            f"{technique.label} ({number(count)} cảnh báo)"
             for technique, count in posture.top_techniques[:3]
         )
         found.append(
@@ -184,7 +190,7 @@ def _summary(posture: metrics.Posture) -> str:
 def _blocks(
     posture: metrics.Posture, sources: list[metrics.SourceActivity], advice: list[str]
 ) -> list[RenderedBlock]:
-    blocks = [_heading("I. TỔNG QUAN"), _paragraph(_summary(posture))]
+    blocks = [_paragraph(PERIOD_RULE), _heading("I. TỔNG QUAN"), _paragraph(_summary(posture))]
 
     blocks.append(_heading("II. SỰ CỐ THEO MỨC ĐỘ NGHIÊM TRỌNG VÀ TRẠNG THÁI"))
     statuses = list(IncidentStatus.values)
@@ -217,7 +223,7 @@ def _blocks(
                 "Bảng 2. Các kỹ thuật tấn công gặp nhiều nhất",
                 ["Kỹ thuật", "Tên", "Cảnh báo"],
                 [
-                    [technique.id, technique.name, number(count)]
+                    [technique.id, technique.name if technique.known else "–", number(count)]
                     for technique, count in posture.top_techniques
                 ],
             )
@@ -397,6 +403,7 @@ def write(report: PostureReport, file_format: str, today: dt.date | None = None)
         signer_title="",
         signer_name="",
         manifest=report.manifest,
+        subject=report.title,
     )
     writer = docx_writer.write_docx if file_format == "docx" else pdf_writer.write_pdf
     data = writer(document)

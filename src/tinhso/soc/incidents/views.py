@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tinhso.core import audit
@@ -34,6 +35,7 @@ from tinhso.soc.incidents import report as posture_report
 from tinhso.soc.incidents.attack import parse_tags, tactic_name, technique
 from tinhso.soc.incidents.forms import (
     SORTS,
+    AlertFilterForm,
     AssignForm,
     EvidenceForm,
     IncidentFilterForm,
@@ -56,6 +58,16 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 EVENTS_PER_ALERT = 20
+# Confirmations shown after an action succeeds, by the name of the action's form.
+ACTION_NOTICES = {
+    "ack_form": gettext_lazy("Incident acknowledged."),
+    "assign_form": gettext_lazy("Incident assigned to %(name)s."),
+    "note_form": gettext_lazy("Comment added."),
+    "evidence_form": gettext_lazy("Evidence attached; its SHA-256 is listed below."),
+    "resolve_form": gettext_lazy("Incident resolved."),
+    "close_form": gettext_lazy("Incident closed."),
+    "reopen_form": gettext_lazy("Incident reopened."),
+}
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
@@ -169,14 +181,49 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # --- Incidents ---------------------------------------------------------------------------------
 
 
+def valid_filters(form: Form) -> dict[str, Any]:
+    """Return the filter values that passed validation; an invalid field is left out.
+
+    A bound form with errors keeps its valid fields in ``cleaned_data``, so one mistyped date
+    drops only that filter while the page lists the errors.
+    """
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return dict(getattr(form, "cleaned_data", {}))
+
+
+def filter_errors(form: Form) -> list[str]:
+    """Return the form's errors as "label: message" lines, shown above a filtered list."""
+    if not form.is_bound:
+        return []
+    lines: list[str] = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
+    return lines
+
+
+def _created_in(queryset: QuerySet[Any], data: dict[str, Any]) -> QuerySet[Any]:
+    """Keep the records raised or opened (``created_at``) on the days from and to, local time."""
+    if data.get("date_from"):
+        start = metrics.Period.of_dates(data["date_from"], data["date_from"]).start
+        queryset = queryset.filter(created_at__gte=start)
+    if data.get("date_to"):
+        end = metrics.Period.of_dates(data["date_to"], data["date_to"]).end
+        queryset = queryset.filter(created_at__lt=end)
+    return queryset
+
+
 def filter_incidents(form: IncidentFilterForm) -> QuerySet[Incident]:
-    """Apply the list's filters and sort; an invalid form filters nothing."""
+    """Apply the list's valid filters and sort.
+
+    The dates select when the incident was opened, as the dashboard and the report count.
+    """
     incidents = Incident.objects.select_related("agency", "assignee").annotate(
         severity_rank=metrics.severity_order()
     )
-    if not form.is_valid():
-        return incidents.order_by(*SORTS["newest"])
-    data = form.cleaned_data
+    data = valid_filters(form)
     status = data.get("status")
     if status == "open":
         incidents = incidents.filter(status__in=metrics.OPEN_STATUSES)
@@ -193,12 +240,7 @@ def filter_incidents(form: IncidentFilterForm) -> QuerySet[Incident]:
         incidents = incidents.filter(rule_id__icontains=rule) | incidents.filter(
             title__icontains=rule
         )
-    if data.get("date_from"):
-        start = metrics.Period.of_dates(data["date_from"], data["date_from"]).start
-        incidents = incidents.filter(last_seen__gte=start)
-    if data.get("date_to"):
-        end = metrics.Period.of_dates(data["date_to"], data["date_to"]).end
-        incidents = incidents.filter(first_seen__lt=end)
+    incidents = _created_in(incidents, data)
     return incidents.order_by(*SORTS.get(data.get("sort") or "newest", SORTS["newest"]))
 
 
@@ -211,6 +253,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         incident.assignee_name = workflow.display_name(incident.assignee)
     context = {
         "form": form,
+        "filter_errors": filter_errors(form),
         "page": page,
         "filtered": any(value for key, value in request.GET.items() if key not in {"page", "sort"}),
         "query": _query_without_page(request),
@@ -274,7 +317,7 @@ def _attack_labels(tags: list[str]) -> list[dict[str, str]]:
         {"id": name, "name": tactic_name(name), "label": tactic_name(name)} for name in tactic_names
     ]
     labels += [
-        {"id": item, "name": technique(item).name, "label": f"{item} {technique(item).name}"}
+        {"id": item, "name": technique(item).name, "label": technique(item).label}
         for item in technique_ids
     ]
     return labels
@@ -304,12 +347,15 @@ def _workflow_context(incident: Incident, user: User, **forms: Any) -> dict[str,
     for note in notes:
         note.label = workflow.ACTION_LABELS.get(note.action, note.action)  # type: ignore[attr-defined]
         note.author_name = workflow.display_name(note.author)  # type: ignore[attr-defined]
+    evidence = list(incident.evidence.select_related("uploaded_by"))
+    for item in evidence:
+        item.uploader_name = workflow.display_name(item.uploaded_by)  # type: ignore[attr-defined]
     return {
         "incident": incident,
         "assignee_name": workflow.display_name(incident.assignee),
         "can_act": SOC_ANALYSTS.allows_role(user),
         "notes": notes,
-        "evidence": incident.evidence.select_related("uploaded_by"),
+        "evidence": evidence,
         "ack_form": forms.get("ack_form") or OptionalNoteForm(prefix="ack"),
         "assign_form": forms.get("assign_form")
         or AssignForm(prefix="assign", initial={"assignee": incident.assignee_id}),
@@ -319,6 +365,7 @@ def _workflow_context(incident: Incident, user: User, **forms: Any) -> dict[str,
         "close_form": forms.get("close_form") or OptionalNoteForm(prefix="close"),
         "reopen_form": forms.get("reopen_form") or ReopenForm(prefix="reopen"),
         "error": forms.get("error"),
+        "notice": forms.get("notice"),
         "max_evidence_mb": _max_evidence_mb(),
     }
 
@@ -339,16 +386,31 @@ def incident_detail(request: HttpRequest, soc_incident_id: int) -> HttpResponse:
 def _incident_response(
     request: HttpRequest, incident: Incident, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    """Render the workflow fragment for htmx, else the detail page with errors, or redirect."""
+    """Render the workflow fragment for htmx, else the detail page with errors, or redirect.
+
+    A ``notice`` confirms a done action: inside the htmx fragment, or as a message that the
+    page after the redirect shows.
+    """
     incident = _get_incident(incident.pk)
-    context = _workflow_context(incident, _user(request), **forms)
+    notice = forms.pop("notice", None)
     if _is_htmx(request):
         # htmx swaps only successful responses, so a form with errors comes back as 200.
+        context = _workflow_context(incident, _user(request), notice=notice, **forms)
         return render(request, "soc/incidents/_workflow.html", context)
     if status != 200:
+        context = _workflow_context(incident, _user(request), **forms)
         context["alerts"] = _alerts_of(incident)
         return render(request, "soc/incidents/incident_detail.html", context, status=status)
+    if notice:
+        messages.success(request, notice)
     return redirect("soc:incident_detail", soc_incident_id=incident.pk)
+
+
+def _notice(form_name: str, data: dict[str, Any]) -> str:
+    text = str(ACTION_NOTICES[form_name])
+    if form_name == "assign_form":
+        return text % {"name": workflow.display_name(data["assignee"])}
+    return text
 
 
 def _action(
@@ -365,7 +427,7 @@ def _action(
         action(incident, _user(request), form.cleaned_data)
     except workflow.TransitionError as error:
         return _incident_response(request, incident, status=409, error=str(error))
-    return _incident_response(request, incident)
+    return _incident_response(request, incident, notice=_notice(form_name, form.cleaned_data))
 
 
 @policy(SOC_ANALYSTS)
@@ -428,15 +490,12 @@ def incident_reopen(request: HttpRequest, soc_incident_id: int) -> HttpResponse:
 @require_POST
 def incident_evidence(request: HttpRequest, soc_incident_id: int) -> HttpResponse:
     form = EvidenceForm(request.POST, request.FILES, prefix="evidence")
-    response = _action(
+    return _action(
         request, soc_incident_id, form, "evidence_form",
         lambda incident, user, data: workflow.attach_evidence(
             incident, user, data["file"], data["description"]
         ),
     )  # fmt: skip
-    if response.status_code == 302:
-        messages.success(request, _("Evidence attached; its SHA-256 is listed below."))
-    return response
 
 
 @policy(SOC_ANALYSTS)
@@ -460,24 +519,22 @@ def evidence_download(
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
     alerts = Alert.objects.select_related("agency", "incident").order_by("-created_at", "-id")
-    severity = request.GET.get("severity", "")
-    if severity in Severity.values:
-        alerts = alerts.filter(severity=severity)
-    else:
-        severity = ""
-    host = request.GET.get("host", "").strip()[:255]
+    form = AlertFilterForm(request.GET or None)
+    data = valid_filters(form)
+    if data.get("severity"):
+        alerts = alerts.filter(severity=data["severity"])
+    host = (data.get("host") or "").strip()
     if host:
         alerts = alerts.filter(host__icontains=host)
-    rule = request.GET.get("rule", "").strip()[:100]
+    rule = (data.get("rule") or "").strip()
     if rule:
         alerts = alerts.filter(rule_id__icontains=rule) | alerts.filter(title__icontains=rule)
+    alerts = _created_in(alerts, data)
     context = {
+        "form": form,
+        "filter_errors": filter_errors(form),
         "page": _page(request, alerts),
-        "severity": severity,
-        "host": host,
-        "rule": rule,
-        "severities": Severity.choices,
-        "filtered": bool(severity or host or rule),
+        "filtered": any(value for key, value in request.GET.items() if key != "page"),
         "query": _query_without_page(request),
     }
     return render(request, "soc/incidents/alert_list.html", context)
