@@ -170,3 +170,33 @@ def test_hunt_restores_garbage_collector(shared_data: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_command_exits_1_on_unreadable_file(
+    shared_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = tmp_path / "damaged.evtx"
+    damaged.write_bytes((shared_data / SECURITY_4688).read_bytes()[:5000])
+    out = tmp_path / "timeline.jsonl"
+    stderr = io.StringIO()
+    arguments = [str(damaged), str(shared_data / SECURITY_4688)]
+
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            Command(), "hunt", *arguments, "--rules", str(shared_data / WMIPRVSE_RULE),
+            "--out", str(out), stdout=io.StringIO(), stderr=stderr,
+        )  # fmt: skip
+
+    assert raised.value.returncode == 1
+    assert "1 of 2 files could not be read" in str(raised.value)
+    hits = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [hit["rule_id"] for hit in hits] == ["d21374ff-f574-44a7-9998-4a8c8bf33d7d"]
+    assert stderr.getvalue().count(str(damaged)) == 1
+    assert str(damaged) not in caplog.text
+
+
+def test_command_help_documents_exit_status() -> None:
+    parser = Command().create_parser("tinhso", "soc")
+    actions = next(action for action in parser._actions if action.dest == "action")
+    help_text = " ".join(actions.choices["hunt"].format_help().split())
+    assert "1 when a file could not be read" in help_text

@@ -4,12 +4,16 @@ Writes a timeline of hits sorted by time, with a summary on standard error. The 
 column is ``rule`` for the hit of a rule on one event and ``correlation`` for the hit of a
 correlation rule. The ``event`` column of a correlation hit contains the correlation's group,
 count, first and last time and a reference to each event it counted.
+
+The command exits with status 1 when a file could not be read, after writing the hits of the
+files that could, so a script notices the gap.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from tinhso.soc.engine.correlation import CorrelationHit
+from tinhso.soc.engine.errors import EvtxError
 from tinhso.soc.engine.hunt import Hit, HuntSummary, RuleSet, hunt
 from tinhso.soc.engine.logsource import PipelineError
 
@@ -100,10 +105,33 @@ def _output(path: Path | None, default: TextSink) -> Iterator[TextSink]:
         ) from error
 
 
+class _WithoutUnreadableFiles(logging.Filter):
+    """Drop the engine's log record of an unreadable file, which the command prints itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        arguments = record.args if isinstance(record.args, tuple) else ()
+        return not any(isinstance(argument, EvtxError) for argument in arguments)
+
+
+@contextmanager
+def _unreadable_files_unlogged() -> Iterator[None]:
+    engine_logger = logging.getLogger(hunt.__module__)
+    log_filter = _WithoutUnreadableFiles()
+    engine_logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        engine_logger.removeFilter(log_filter)
+
+
 def add_parser(actions: Any) -> None:
     hunt_parser = actions.add_parser(
         "hunt",
         help="Run Sigma rules and correlation rules over EVTX files and print a timeline of hits.",
+        description="Run Sigma rules and correlation rules over EVTX files and print a timeline "
+        "of hits. Exit status: 0 when every file was read, 1 when a file could not be read "
+        "(the hits of the other files are still written and the file is named on standard "
+        "error), 2 or another non-zero status for invalid options or rules.",
     )
     hunt_parser.add_argument(
         "paths", nargs="+", type=Path, help="EVTX files, or folders searched for .evtx files."
@@ -174,13 +202,22 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 "rejected": len(ruleset.rejected),
             }
         )
-    hits, summary = hunt(ruleset, options["paths"])
+    with _unreadable_files_unlogged():
+        hits, summary = hunt(ruleset, options["paths"])
     with _output(options["out"], command.stdout) as stream:
         if options["format"] == "csv":
             write_csv(hits, stream)
         else:
             write_jsonl(hits, stream)
     _write_summary(command, summary)
+    if summary.files_failed:
+        raise CommandError(
+            _(
+                "%(failed)s of %(files)s files could not be read; the hits of the others are written."
+            )
+            % {"failed": len(summary.files_failed), "files": summary.files},
+            returncode=1,
+        )
 
 
 def _write_summary(command: BaseCommand, summary: HuntSummary) -> None:
