@@ -25,6 +25,8 @@ def analysts(result: str = OK) -> Expect:
 EXPECTED: dict[str, Expect] = {
     "soc/sources/": analysts(),
     "soc/sources/new/": analysts(),
+    # The whole log quarantine, including records of senders that no source names.
+    "soc/sources/quarantine/": analysts(),
     "soc/sources/<int:soc_source_id>/": analysts(),
     # Replacing a key changes state, so a GET is not allowed.
     "soc/sources/<int:soc_source_id>/rotate-key/": analysts(NOT_ALLOWED),

@@ -35,6 +35,9 @@ def test_source_add_prints_key_once(agency: Department, capsys: pytest.CaptureFi
 
     call_command("soc", "source", "list")
     listing = capsys.readouterr().out
+    assert listing.splitlines()[0].split("\t") == [
+        "Agency", "Host", "Kind", "Status", "Key prefix", "Last event", "Events", "Name",
+    ]  # fmt: skip
     assert "app01\tjson_http" in listing
     assert raw_key not in listing
 
@@ -51,10 +54,11 @@ def test_source_add_syslog_prints_no_key(
 
 
 def test_source_add_unknown_agency(db: None) -> None:
-    with pytest.raises(CommandError, match="Agency so-khong-co not found"):
+    with pytest.raises(CommandError, match="Agency so-khong-co not found") as raised:
         call_command(
             "soc", "source", "add", "--agency", "so-khong-co", "--host", "h", "--kind", "syslog"
         )
+    assert "admin site (/admin/), under Departments" in str(raised.value)
 
 
 def test_rotate_key_replaces_key(

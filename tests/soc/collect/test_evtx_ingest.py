@@ -88,8 +88,28 @@ def test_ingest_command_counts(
     )
     output = capsys.readouterr()
     expected = len(read_evtx(shared_data / SECURITY_4688))
-    assert f"2 files (1 unreadable), {expected} events read, {expected} stored" in output.out
+    assert (
+        f"2 files, 1 of them unreadable and quarantined as whole files; {expected} events read, "
+        f"{expected} stored, 0 already stored, 0 records of readable files quarantined."
+    ) in output.out
     assert str(damaged) in output.err
     call_command("soc", "ingest", str(shared_data / SECURITY_4688), "--source", "dc01")
     again = capsys.readouterr()
     assert f"0 stored, {expected} already stored" in again.out
+
+
+def test_damaged_file_quarantined_once(
+    shared_data: Path, tmp_path: Path, evtx_source: LogSource
+) -> None:
+    damaged = truncated_copy(shared_data, tmp_path)
+    other = tmp_path / "other.evtx"
+    other.write_bytes(damaged.read_bytes()[:20000])
+
+    first = ingest_files(evtx_source, [damaged])
+    second = ingest_files(evtx_source, [damaged, other])
+
+    assert len(first.failed) == 1
+    assert len(second.failed) == 2
+    assert sorted(LogQuarantine.objects.values_list("position", flat=True)) == sorted(
+        [str(damaged), str(other)]
+    )

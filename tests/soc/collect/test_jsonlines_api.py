@@ -163,3 +163,23 @@ def test_too_many_lines(json_source: Registered, monkeypatch: Any) -> None:
     response = post(lines(*[{"n": n} for n in range(11)]), json_source.raw_key)
     assert response.status_code == 413
     assert response.json()["code"] == "too_many_lines"
+
+
+def test_retried_bad_lines_quarantined_once(json_source: Registered) -> None:
+    body = b"\n".join([b'{"msg": "good"}', b"{not json", b"[1]", b'"text"', b'{"time": "soon"}'])
+
+    responses = [post(body, json_source.raw_key).json() for _ in range(3)]
+
+    assert [response["rejected"] for response in responses] == [4, 4, 4]
+    assert [len(response["errors"]) for response in responses] == [4, 4, 4]
+    assert LogQuarantine.objects.filter(source=json_source.source).count() == 4
+    assert SecurityEvent.objects.count() == 1
+
+
+def test_get_answers_405_with_json(json_source: Registered) -> None:
+    response = Client().get(URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["code"] == "method_not_allowed"
+    assert "POST" in response.json()["message"]

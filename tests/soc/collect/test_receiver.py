@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 import subprocess
@@ -229,3 +230,47 @@ def test_rfc3164_time_read_in_receiver_zone() -> None:
     assert item.message.timestamp is not None
     assert item.message.timestamp.tzinfo == zone
     assert item.message.timestamp.hour == 8
+
+
+def test_oversized_tcp_line_gives_one_error() -> None:
+    sink = CollectingSink()
+    long_line = b"<14>1 - h app - - - " + b"x" * 200_000
+
+    async def scenario() -> None:
+        receiver = SyslogReceiver(sink, udp_port=None, batch_seconds=0.05)
+        await receiver.start()
+        reader, writer = await asyncio.open_connection(LOOPBACK, receiver.tcp_port)
+        writer.write(long_line + b"\n<14>1 - h app - - - after\n")
+        await writer.drain()
+        writer.close()
+        for _ in range(1000):
+            if any(item.message and item.message.message == "after" for item in sink.items):
+                break
+            await asyncio.sleep(0.01)
+        await receiver.stop()
+
+    run(scenario)
+
+    assert len(sink.items) == 2
+    error = sink.items[0]
+    assert error.message is None
+    assert error.error_code == "line_too_long"
+    assert f"line of {len(long_line)} bytes exceeds the limit of 65536" in error.error
+    assert error.raw == long_line[:65536]
+    assert sink.items[1].message is not None
+    assert sink.items[1].message.message == "after"
+
+
+def test_start_logs_transport_that_is_off(caplog: pytest.LogCaptureFixture) -> None:
+    sink = CollectingSink()
+
+    async def scenario() -> None:
+        receiver = SyslogReceiver(sink, udp_port=None)
+        await receiver.start()
+        await receiver.stop()
+
+    with caplog.at_level(logging.INFO, logger="tinhso.soc.collect.receiver"):
+        run(scenario)
+
+    assert "UDP off, TCP " in caplog.text
+    assert "None" not in caplog.text

@@ -180,3 +180,31 @@ def test_large_batch_stored_once(syslog_source: LogSource) -> None:
     assert len(store_records(syslog_source, batch)) == 2500
     assert store_records(syslog_source, batch) == []
     assert SecurityEvent.objects.count() == 2500
+
+
+def test_quarantine_stores_same_input_once(syslog_source: LogSource) -> None:
+    bad_line = Rejected("http", "invalid_json", "not JSON", b"{oops", "10.0.0.1", "line 2")
+    moved = Rejected("http", "invalid_json", "not JSON", b"{oops", "10.0.0.9", "line 7")
+
+    assert quarantine([bad_line, bad_line]) == 1
+    assert quarantine([moved]) == 0
+    assert LogQuarantine.objects.get().position == "line 2"
+
+
+def test_quarantine_keeps_distinct_inputs(syslog_source: LogSource) -> None:
+    base = Rejected("udp", "no_priority", "no priority", b"junk", identity="a")
+
+    added = quarantine(
+        [
+            base,
+            Rejected("udp", "no_priority", "no priority", b"junk", identity="b"),
+            Rejected("tcp", "no_priority", "no priority", b"junk", identity="a"),
+            Rejected(
+                "udp", "no_priority", "no priority", b"junk", identity="a", source=syslog_source
+            ),
+            Rejected("udp", "no_priority", "no priority", b"junk!", identity="a"),
+        ]
+    )
+
+    assert added == 5
+    assert LogQuarantine.objects.count() == 5

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tinhso.soc.collect.syslog import (
     MAX_MESSAGE_BYTES,
+    PARSE_ERROR_CODES,
     OctetFramer,
     SyslogParseError,
     parse,
@@ -207,3 +208,67 @@ def test_octet_counted_stream_round_trips(messages: list[tuple[int, str, str]], 
     expected = [text.rstrip("\r\n\x00") for _p, _h, text in messages]
     # A byte-order mark at the start of MSG only marks the text as UTF-8 (RFC 5424, 6.4).
     assert [m.message for m in parsed] == [t.removeprefix("\ufeff") for t in expected]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"", "empty_message"),
+        (b"hello world", "no_priority"),
+        (b"<200>1 - - - - - -", "invalid_priority"),
+        (b"<34>1 2003-10-11 host app - - -", "invalid_timestamp"),
+        (b"<34>1 - host app", "incomplete_header"),
+        (b'<34>1 - host app - - [id a="1"', "invalid_structured_data"),
+        (b"<34>" + b"x" * MAX_MESSAGE_BYTES, "message_too_long"),
+    ],
+)
+def test_parse_error_has_stable_code(raw: bytes, code: str) -> None:
+    with pytest.raises(SyslogParseError) as raised:
+        parse(raw)
+
+    assert raised.value.code == code
+    assert raised.value.code in PARSE_ERROR_CODES
+
+
+def test_framer_reports_long_line_once_with_its_size() -> None:
+    long_line = b"<14>1 - h app - - - " + b"x" * 180
+    stream = long_line + b"\n<34>1 - a b - - - next\n"
+    framer = OctetFramer(max_bytes=64)
+
+    frames: list[bytes | SyslogParseError] = []
+    for index in range(0, len(stream), 30):
+        frames.extend(framer.feed(stream[index : index + 30]))
+
+    errors = [frame for frame in frames if isinstance(frame, SyslogParseError)]
+    assert len(errors) == 1
+    assert errors[0].code == "line_too_long"
+    assert f"line of {len(long_line)} bytes exceeds the limit of 64" in errors[0].reason
+    assert errors[0].raw == long_line[:64]
+    assert frames[1:] == [b"<34>1 - a b - - - next"]
+    assert framer.flush() is None
+
+
+def test_framer_reports_long_last_line_on_flush() -> None:
+    framer = OctetFramer(max_bytes=64)
+
+    frames = list(framer.feed(b"y" * 100)) + list(framer.feed(b"y" * 50))
+    last = framer.flush()
+
+    assert frames == []
+    assert isinstance(last, SyslogParseError)
+    assert "line of 150 bytes" in last.reason
+
+
+def test_framer_drops_oversized_counted_frame_across_reads() -> None:
+    stream = b"9999 " + b"x" * 100 + b"\n<34>1 - a b - - - next\n"
+    framer = OctetFramer(max_bytes=64)
+
+    frames: list[bytes | SyslogParseError] = []
+    for index in range(0, len(stream), 16):
+        frames.extend(framer.feed(stream[index : index + 16]))
+
+    assert len(frames) == 2
+    assert isinstance(frames[0], SyslogParseError)
+    assert frames[0].code == "frame_too_long"
+    assert "9999 bytes" in frames[0].reason
+    assert frames[1] == b"<34>1 - a b - - - next"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from django.db import connections
 
 from tinhso.core.models import Department
 from tinhso.soc.collect.receiver import Received, SyslogReceiver
+from tinhso.soc.collect.syslog import OctetFramer, SyslogParseError
 from tinhso.soc.collect.syslog_sink import StoringSink
 from tinhso.soc.models import LogQuarantine, LogSource, SecurityEvent
 
@@ -96,13 +98,13 @@ def test_udp_and_tcp_stored_and_bad_quarantined(
     assert sshd.user == "root"
     assert events["app:h\ufffdi \ufffd"].fields["InvalidUtf8"] is True
     codes = dict(LogQuarantine.objects.values_list("code", "reason"))
-    assert set(codes) == {"malformed", "unknown_source", "invalid_utf8_header"}
-    assert "priority" in codes["malformed"]
+    assert set(codes) == {"no_priority", "unknown_source", "invalid_utf8_header"}
+    assert "priority" in codes["no_priority"]
     assert (
         "tinhso soc source add --agency CODE --host ghost01 --kind syslog"
         in codes["unknown_source"]
     )
-    assert LogQuarantine.objects.get(code="malformed").raw == "not syslog at all"
+    assert LogQuarantine.objects.get(code="no_priority").raw == "not syslog at all"
     assert "UTF-8" in codes["invalid_utf8_header"]
     assert sink.counts.stored == 3
     assert sink.counts.quarantined == 3
@@ -187,3 +189,67 @@ def _parse(raw: bytes):  # type: ignore[no-untyped-def]
     from tinhso.soc.collect.syslog import parse
 
     return parse(raw, received_at=_now())
+
+
+def test_redelivered_batch_quarantined_once(
+    shared_connection: None, syslog_source: LogSource
+) -> None:
+    """A sink that fails after its commit gets the batch again; bad messages add no second row."""
+    sink = StoringSink()
+    failures = {"left": 1}
+    shared = connections["default"]
+
+    def failing_after_store(batch: list[Received]) -> None:
+        connections["default"] = shared
+        sink(batch)
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError("connection reset after commit")
+
+    async def scenario() -> None:
+        receiver = SyslogReceiver(failing_after_store, udp_port=None, batch_seconds=0.05)
+        await receiver.start()
+        reader, writer = await asyncio.open_connection(LOOPBACK, receiver.tcp_port)
+        writer.write(b"".join(f"not syslog {n}\n".encode() for n in range(5)))
+        writer.write(b"<14>1 - ghost02 app - - - who\n")
+        await writer.drain()
+        writer.close()
+        await wait_until(lambda: receiver.stats.delivered >= 6, "6 messages delivered")
+        await receiver.stop()
+        assert receiver.stats.sink_failures == 1
+
+    asyncio.run(scenario())
+
+    assert LogQuarantine.objects.filter(code="no_priority").count() == 5
+    assert LogQuarantine.objects.filter(code="unknown_source").count() == 1
+
+
+def test_repeated_message_quarantined_each_time(db: None) -> None:
+    """Two deliveries of equal bytes are two messages, as they would be two events."""
+    raw = b"<14>1 - ghost03 app - - - ping"
+    first = Received("udp", "10.0.0.5:514", _now(), raw, _parse(raw))
+    later = Received("udp", "10.0.0.5:514", _now() + dt.timedelta(seconds=1), raw, _parse(raw))
+    sink = StoringSink()
+
+    sink([first])
+    sink([first, later])
+
+    assert LogQuarantine.objects.filter(code="unknown_source").count() == 2
+    assert sink.counts.quarantined == 3
+
+
+def test_oversized_line_quarantined_with_sample(syslog_source: LogSource) -> None:
+    long_line = b"<14>1 - web01 app - - - " + b"x" * 70_000
+    framer = OctetFramer()
+    (error,) = list(framer.feed(long_line + b"\n"))
+    assert isinstance(error, SyslogParseError)
+    item = Received(
+        "tcp", "10.0.0.6:40000", _now(), error.raw, error=error.reason, error_code=error.code
+    )
+
+    StoringSink()([item])
+
+    row = LogQuarantine.objects.get()
+    assert row.code == "line_too_long"
+    assert f"line of {len(long_line)} bytes" in row.reason
+    assert row.raw.startswith("<14>1 - web01 app")

@@ -10,18 +10,20 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
 from tests.accounts import current_vinh_yen
 from tinhso.core.models import AuditAction, AuditEvent, Department, Role
 from tinhso.soc.collect.normalise import Record
+from tinhso.soc.collect.reasons import SUMMARIES
 from tinhso.soc.collect.sources import Registered
 from tinhso.soc.collect.store import Rejected, quarantine, store_records
 from tinhso.soc.models import LogQuarantine, LogSource, SecurityEvent
 
 SAMPLES = Path("soc") / "evtx-attack-samples"
 SECURITY_4688 = SAMPLES / "Privilege Escalation" / "NTLM2SelfRelay-med0x2e-security_4624_4688.evtx"
-PAGES = ["/soc/sources/", "/soc/sources/new/", "/soc/sources/upload/"]
+PAGES = ["/soc/sources/", "/soc/sources/new/", "/soc/sources/upload/", "/soc/sources/quarantine/"]
 
 
 @pytest.fixture
@@ -71,11 +73,16 @@ def test_list_counts_per_source(analyst_client: Client, syslog_source: LogSource
         [
             Record(time=now, message="a", original={"n": 1}),
             Record(time=now - timezone.timedelta(days=2), message="b", original={"n": 2}),
+            Record(time=now, message="c", original={"n": 3}),
         ],
     )
+    SecurityEvent.objects.filter(message="c").update(received_at=now - timezone.timedelta(hours=25))
     quarantine([Rejected("udp", "malformed", "no priority", b"x", source=syslog_source)])
     page = analyst_client.get("/soc/sources/").content.decode()
-    assert 'data-testid="events-24h">1<' in page
+    # Counted by receipt: the old event received now counts, the recent one received
+    # 25 hours ago does not.
+    assert "Received in the last 24 h" in page
+    assert 'data-testid="events-24h">2<' in page
     assert 'data-testid="quarantined">1<' in page
     assert "Sở Thông tin và Truyền thông" in page
 
@@ -185,6 +192,8 @@ def test_upload_ingests_and_reports(
     assert report["stored"] == stored
     assert report["failed"][0]["path"] == "damaged.evtx"
     assert "damaged.evtx" in job_page.content.decode()
+    assert 'data-testid="quarantined-files">1<' in job_page.content.decode()
+    assert 'data-testid="quarantined-records">0<' in job_page.content.decode()
     assert LogQuarantine.objects.get(source=evtx_source).position == "damaged.evtx"
     assert AuditEvent.objects.filter(
         action=AuditAction.IMPORT, object_id=str(evtx_source.pk)
@@ -220,3 +229,111 @@ def test_upload_job_hidden_from_other_analyst(
     other = Client()
     other.force_login(make_user("phantich2", Role.SECURITY_ANALYST))
     assert other.get(response["Location"]).status_code == 404
+
+
+def _age(row_id: int, hours: float) -> None:
+    LogQuarantine.objects.filter(pk=row_id).update(
+        received_at=timezone.now() - timezone.timedelta(hours=hours)
+    )
+
+
+def test_quarantine_page_lists_rows_without_source(
+    analyst_client: Client, syslog_source: LogSource
+) -> None:
+    quarantine(
+        [
+            Rejected("udp", "empty_message", "empty message", b"", "10.0.0.1:514", identity="1"),
+            Rejected("tcp", "no_priority", "the message <b>does not</b> start", b"junk",
+                     "10.0.0.2:4000", source=syslog_source),
+        ]
+    )  # fmt: skip
+    _age(LogQuarantine.objects.get(code="empty_message").pk, 1)
+
+    response = analyst_client.get("/soc/sources/quarantine/")
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert [item.row.code for item in response.context["rows"]] == ["no_priority", "empty_message"]
+    assert "No source (unknown sender)" in page
+    assert "The syslog message is empty." in page
+    assert "Technical detail: empty message" in page
+    assert "the message &lt;b&gt;does not&lt;/b&gt; start" in page
+    assert "<b>does not</b>" not in page
+
+
+def test_quarantine_page_filters(analyst_client: Client, syslog_source: LogSource) -> None:
+    quarantine(
+        [
+            Rejected("udp", "empty_message", "empty", b"", identity="old"),
+            Rejected("udp", "no_priority", "no priority", b"a", identity="new"),
+            Rejected("tcp", "no_priority", "no priority", b"b", source=syslog_source),
+        ]
+    )
+    _age(LogQuarantine.objects.get(code="empty_message").pk, 24 * 3)
+    old_day = timezone.localdate() - timezone.timedelta(days=3)
+
+    def codes(query: str) -> list[tuple[str, str]]:
+        rows = analyst_client.get(f"/soc/sources/quarantine/?{query}").context["rows"]
+        return [(item.row.transport, item.row.code) for item in rows]
+
+    assert codes("transport=tcp") == [("tcp", "no_priority")]
+    assert codes("code=empty_message") == [("udp", "empty_message")]
+    assert codes("source=none") == [("udp", "no_priority"), ("udp", "empty_message")]
+    assert codes(f"source={syslog_source.pk}") == [("tcp", "no_priority")]
+    assert codes(f"date={old_day.isoformat()}") == [("udp", "empty_message")]
+    assert codes("source=none&code=no_priority") == [("udp", "no_priority")]
+
+
+def test_quarantine_page_invalid_filter_reported(analyst_client: Client, db: None) -> None:
+    quarantine([Rejected("udp", "empty_message", "empty", b"")])
+
+    response = analyst_client.get("/soc/sources/quarantine/?date=yesterday&code=nothing")
+
+    assert 'data-testid="filter-errors"' in response.content.decode()
+    assert len(response.context["rows"]) == 1
+
+
+def test_quarantine_page_paginates_with_filters(analyst_client: Client, db: None) -> None:
+    quarantine(Rejected("udp", "no_priority", f"reason {n:02d}", f"x{n}") for n in range(30))
+    quarantine([Rejected("tcp", "no_priority", "other transport", b"y")])
+
+    first = analyst_client.get("/soc/sources/quarantine/?transport=udp").content.decode()
+    second = analyst_client.get("/soc/sources/quarantine/?transport=udp&page=2")
+
+    assert "transport=udp&amp;page=2" in first
+    assert len(second.context["rows"]) == 5
+    assert "other transport" not in second.content.decode()
+
+
+def test_quarantine_page_empty_states(analyst_client: Client, db: None) -> None:
+    empty = analyst_client.get("/soc/sources/quarantine/").content.decode()
+    quarantine([Rejected("udp", "no_priority", "no priority", b"x")])
+    unmatched = analyst_client.get("/soc/sources/quarantine/?transport=tls").content.decode()
+
+    assert "Nothing is in quarantine" in empty
+    assert "No quarantined record matches these filters." in unmatched
+
+
+def test_quarantine_page_linked_from_source_list(analyst_client: Client, db: None) -> None:
+    page = analyst_client.get("/soc/sources/").content.decode()
+    assert 'href="/soc/sources/quarantine/"' in page
+
+
+def test_quarantine_page_denied_for_commune_officer(commune_client: Client, db: None) -> None:
+    assert commune_client.get("/soc/sources/quarantine/").status_code == 403
+
+
+def test_quarantine_reason_translated_in_vietnamese(
+    analyst_client: Client, syslog_source: LogSource
+) -> None:
+    quarantine(
+        [Rejected("udp", "no_priority", "the message does not start", b"x", source=syslog_source)]
+    )
+    analyst_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    with translation.override("vi"):
+        expected = escape(str(SUMMARIES["no_priority"]))
+
+    page = analyst_client.get(f"/soc/sources/{syslog_source.pk}/").content.decode()
+
+    assert expected in page
+    assert "the message does not start" in page

@@ -180,6 +180,17 @@ def _source_list(command: BaseCommand, options: dict[str, Any]) -> None:
     if not sources:
         command.stdout.write(_("No log source yet. Register one with: tinhso soc source add"))
         return
+    header = [
+        _("Agency"),
+        _("Host"),
+        _("Kind"),
+        _("Status"),
+        _("Key prefix"),
+        _("Last event"),
+        _("Events"),
+        _("Name"),
+    ]
+    command.stdout.write("\t".join(header))
     for source in sources:
         command.stdout.write(
             "\t".join(
@@ -332,8 +343,9 @@ def _ingest(command: BaseCommand, options: dict[str, Any]) -> None:
         )
     command.stdout.write(
         _(
-            "%(files)s files (%(failed)s unreadable), %(events)s events read, %(stored)s stored, "
-            "%(duplicates)s already stored, %(quarantined)s records quarantined."
+            "%(files)s files, %(failed)s of them unreadable and quarantined as whole files; "
+            "%(events)s events read, %(stored)s stored, %(duplicates)s already stored, "
+            "%(quarantined)s records of readable files quarantined."
         )
         % {
             "files": report.files,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -143,6 +143,25 @@ def post_events(request: HttpRequest) -> Status[dict[str, Any]]:
             },
         )
     return Status(200, _accept(request, source, body))
+
+
+@router.api_operation(
+    ["GET", "PUT", "PATCH", "DELETE"], "/events", auth=None, include_in_schema=False
+)
+def events_method_not_allowed(request: HttpRequest) -> JsonResponse:
+    """Return 405 with the API's JSON error body; Django Ninja's own 405 is plain text."""
+    response = JsonResponse(
+        {
+            "code": "method_not_allowed",
+            "message": _(
+                "%(method)s is not allowed here; send events with POST, one JSON object per line."
+            )
+            % {"method": request.method},
+        },
+        status=405,
+    )
+    response["Allow"] = "POST"
+    return response
 
 
 def _accept(request: HttpRequest, source: LogSource, body: bytes) -> dict[str, Any]:

@@ -1,13 +1,15 @@
 """Ingest Windows event log files (EVTX) into the events of one source.
 
 A file that cannot be read (corrupt, truncated, not EVTX) is reported and quarantined with the
-reason, and the other files go on. Ingesting a file again stores nothing twice, because each
+reason as one row that names the file, and the other files go on. The same damaged file
+ingested again is quarantined once, because its row's digest covers the file's SHA-256. Ingesting a file again stores nothing twice, because each
 event's digest covers its original record, which includes its EventRecordID and time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -37,7 +39,11 @@ class FileFailure:
 
 @dataclass
 class IngestReport:
-    """The counts of one ingest, and the files that could not be read."""
+    """The counts of one ingest, and the files that could not be read.
+
+    ``quarantined_records`` counts the records of readable files that were quarantined; each
+    file of ``failed`` is quarantined as one row of its own.
+    """
 
     files: int = 0
     events: int = 0
@@ -114,7 +120,10 @@ def _ingest_file(
     except EvtxError as error:
         reason = error.reason
         report.failed.append(FileFailure(name, reason))
-        quarantine([Rejected("evtx", error.code, reason, position=name, source=source)])
+        unreadable = Rejected(
+            "evtx", error.code, reason, position=name, source=source, identity=_file_digest(path)
+        )
+        quarantine([unreadable])
         logger.warning("EVTX file %s not ingested: %s", name, reason)
         return
     records: list[Record] = []
@@ -139,3 +148,12 @@ def _ingest_file(
         report.past_retention += sum(1 for event in stored if event.time < cutoff)
     quarantine(rejected)
     report.quarantined_records += len(rejected)
+
+
+def _file_digest(path: Path) -> str:
+    """Return the SHA-256 of the file's bytes, or its path when it cannot be read at all."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return str(path)

@@ -1,17 +1,20 @@
-"""Forms of the log source pages: registering a source and uploading EVTX files."""
+"""Forms of the log source pages: registering a source, uploading EVTX files and filtering
+the quarantine."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.models import Department
-from tinhso.soc.models import LogSource, SourceKind
+from tinhso.soc.collect.reasons import SUMMARIES
+from tinhso.soc.models import LogQuarantine, LogSource, SourceKind
 
 MAX_EVTX_UPLOAD_BYTES = 256 * 1024 * 1024
 MAX_EVTX_FILES = 50
@@ -86,3 +89,60 @@ class EvtxUploadForm(forms.Form):
                     code="file_too_large",
                 )
         return uploads
+
+
+NO_SOURCE = "none"
+# The transports the collectors write; the filter offers them before any row has one.
+KNOWN_TRANSPORTS = ("udp", "tcp", "tls", "http", "evtx")
+
+
+class QuarantineFilterForm(forms.Form):
+    """Filters of the quarantine page, read from the query string; each one is optional."""
+
+    transport = forms.ChoiceField(label=_("Transport"), required=False)
+    code = forms.ChoiceField(label=_("Error code"), required=False)
+    source = forms.ChoiceField(label=_("Log source"), required=False)
+    date = forms.DateField(
+        label=_("Received on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("A day in the platform's time zone."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        present = LogQuarantine.objects.order_by()
+        transports = {*KNOWN_TRANSPORTS, *present.values_list("transport", flat=True).distinct()}
+        codes = {*SUMMARIES, *present.values_list("code", flat=True).distinct()}
+        sources = LogSource.objects.select_related("agency").order_by("agency__code", "host")
+        self._offer("transport", [(value, value) for value in sorted(transports)])
+        self._offer("code", [(value, value) for value in sorted(codes)])
+        self._offer(
+            "source",
+            [
+                (NO_SOURCE, _("No source (unknown sender)")),
+                *((str(source.pk), f"{source.agency.code} {source}") for source in sources),
+            ],
+        )
+
+    def _offer(self, name: str, choices: list[tuple[str, Any]]) -> None:
+        """Set the choices of field ``name``, after the choice of no filter."""
+        field = cast(forms.ChoiceField, self.fields[name])
+        field.choices = [("", _("All")), *choices]
+
+    def apply(self, rows: QuerySet[LogQuarantine]) -> QuerySet[LogQuarantine]:
+        """Return ``rows`` narrowed by the valid filters."""
+        # cleaned_data keeps the fields that are valid when another one is not.
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("transport"):
+            rows = rows.filter(transport=data["transport"])
+        if data.get("code"):
+            rows = rows.filter(code=data["code"])
+        if data.get("source") == NO_SOURCE:
+            rows = rows.filter(source__isnull=True)
+        elif data.get("source"):
+            rows = rows.filter(source_id=int(data["source"]))
+        if data.get("date"):
+            rows = rows.filter(received_at__date=data["date"])
+        return rows

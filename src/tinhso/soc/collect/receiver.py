@@ -38,7 +38,10 @@ DROP_LOG_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class Received:
-    """One message as received: parsed, or the raw bytes with the reason they could not be."""
+    """One message as received: parsed, or the raw bytes with why they could not be.
+
+    ``error_code`` is a code of :class:`SyslogParseError` and ``error`` its English reason.
+    """
 
     transport: str
     peer: str
@@ -46,6 +49,7 @@ class Received:
     raw: bytes
     message: SyslogMessage | None = None
     error: str = ""
+    error_code: str = ""
 
 
 Sink = Callable[[list[Received]], None]
@@ -125,8 +129,8 @@ class SyslogReceiver:
         logger.info(
             "Syslog receiver listening on %s: UDP %s, TCP %s%s",
             self.host,
-            self.udp_port,
-            self.tcp_port,
+            "off" if self.udp_port is None else self.udp_port,
+            "off" if self.tcp_port is None else self.tcp_port,
             " with TLS" if self.ssl_context else "",
         )
 
@@ -158,7 +162,7 @@ class SyslogReceiver:
             return Received(transport, peer, now, raw, message=parse(raw, received_at=now))
         except SyslogParseError as error:
             self.stats.malformed += 1
-            return Received(transport, peer, now, raw, error=error.reason)
+            return Received(transport, peer, now, raw, error=error.reason, error_code=error.code)
 
     def _offer_datagram(self, data: bytes, address: tuple[str, int]) -> None:
         item = self._accept("udp", f"{address[0]}:{address[1]}", data)
@@ -188,7 +192,7 @@ class SyslogReceiver:
                 for frame in framer.feed(data):
                     await self._queue.put(self._frame_item(transport, peer, frame))
             last = framer.flush()
-            if last:
+            if last is not None:
                 await self._queue.put(self._frame_item(transport, peer, last))
         except (ConnectionError, ssl.SSLError) as error:
             logger.warning("Syslog connection from %s ended with an error: %s", peer, error)
@@ -199,7 +203,14 @@ class SyslogReceiver:
         if isinstance(frame, SyslogParseError):
             self.stats.received += 1
             self.stats.malformed += 1
-            return Received(transport, peer, dt.datetime.now(self.zone), b"", error=frame.reason)
+            return Received(
+                transport,
+                peer,
+                dt.datetime.now(self.zone),
+                frame.raw,
+                error=frame.reason,
+                error_code=frame.code,
+            )
         return self._accept(transport, peer, frame)
 
     # --- Delivery --------------------------------------------------------------------------

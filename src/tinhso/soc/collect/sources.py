@@ -35,7 +35,10 @@ def find_agency(code: str) -> Department:
         return Department.objects.get(code=code)
     except Department.DoesNotExist:
         raise SourceError(
-            _("Agency %(code)s not found. Known agency codes: %(known)s.")
+            _(
+                "Agency %(code)s not found. Known agency codes: %(known)s. An administrator "
+                "creates agencies in the admin site (/admin/), under Departments."
+            )
             % {
                 "code": code,
                 "known": ", ".join(Department.objects.values_list("code", flat=True)[:30]) or "-",

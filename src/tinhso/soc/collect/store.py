@@ -160,7 +160,12 @@ def run_detection(events: Sequence[SecurityEvent]) -> None:
 
 @dataclass(frozen=True)
 class Rejected:
-    """Input that could not be stored, with where it came from and why."""
+    """Input that could not be stored, with where it came from and why.
+
+    ``identity`` joins the source, the transport and ``raw`` in the quarantine digest. Leave
+    it empty when equal content is the same input sent again (a retried JSON line), and set
+    it to what tells two deliveries apart when equal content can legitimately arrive twice.
+    """
 
     transport: str
     code: str
@@ -169,6 +174,7 @@ class Rejected:
     peer: str = ""
     position: str = ""
     source: LogSource | None = None
+    identity: str = ""
 
 
 def raw_text(raw: bytes | str) -> tuple[str, bool]:
@@ -179,31 +185,57 @@ def raw_text(raw: bytes | str) -> tuple[str, bool]:
     return text, False
 
 
-def quarantine(items: Iterable[Rejected]) -> list[LogQuarantine]:
-    """Insert one quarantine row per rejected input, in one statement."""
-    rows = []
+def quarantine_digest(item: Rejected) -> str:
+    """Return the SHA-256 of the source id, transport, identity and whole original data."""
+    digest = hashlib.sha256()
+    source_id = "" if item.source is None else str(item.source.pk)
+    digest.update(f"{source_id}\n{item.transport}\n{item.identity}\n".encode())
+    digest.update(item.raw if isinstance(item.raw, bytes) else item.raw.encode("utf-8", "replace"))
+    return digest.hexdigest()
+
+
+def quarantine(items: Iterable[Rejected]) -> int:
+    """Insert one quarantine row per rejected input not quarantined before; return how many.
+
+    Input whose digest is stored already, or repeated in ``items``, adds no row, so a sender's
+    retry or the syslog receiver's redelivery of a batch is quarantined once.
+    """
+    rows: dict[str, LogQuarantine] = {}
     for item in items:
+        digest = quarantine_digest(item)
+        if digest in rows:
+            continue
         text, cut = raw_text(item.raw)
         reason = item.reason
         if cut:
             reason += f" (the original data is cut to its first {MAX_QUARANTINE_CHARS} characters)"
-        rows.append(
-            LogQuarantine(
-                source=item.source,
-                transport=item.transport[:16],
-                peer=item.peer[:255],
-                position=item.position[:500],
-                code=item.code[:64],
-                reason=reason,
-                raw=text,
-            )
+        rows[digest] = LogQuarantine(
+            source=item.source,
+            transport=item.transport[:16],
+            peer=item.peer[:255],
+            position=item.position[:500],
+            code=item.code[:64],
+            reason=reason,
+            raw=text,
+            digest=digest,
         )
     if not rows:
-        return []
-    created = LogQuarantine.objects.bulk_create(rows, batch_size=INSERT_BATCH_SIZE)
-    logger.info(
-        "Quarantined %s log records (%s)",
-        len(rows),
-        ", ".join(sorted({row.code for row in rows})),
-    )
-    return created
+        return 0
+    known: set[str] = set()
+    for chunk in _chunks(list(rows)):
+        known.update(
+            LogQuarantine.objects.filter(digest__in=chunk).values_list("digest", flat=True)
+        )
+    new = [row for digest, row in rows.items() if digest not in known]
+    # ignore_conflicts covers a row another process inserted since the query above.
+    LogQuarantine.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+    if new:
+        logger.info(
+            "Quarantined %s log records (%s); %s were quarantined before",
+            len(new),
+            ", ".join(sorted({row.code for row in new})),
+            len(rows) - len(new),
+        )
+    else:
+        logger.debug("All %s rejected log records were quarantined before", len(rows))
+    return len(new)

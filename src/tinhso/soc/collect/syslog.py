@@ -1,8 +1,9 @@
 """Parse syslog messages in the formats of RFC 5424 and RFC 3164, and split TCP streams into them.
 
 No Django here, so a receiver, the tests and a benchmark can use it directly. A message that
-cannot be parsed raises :class:`SyslogParseError` with a reason a person can act on. The caller
-keeps the raw bytes with that reason and goes on with the next message.
+cannot be parsed raises :class:`SyslogParseError` with a stable code and an English reason a
+person can act on. The caller keeps the raw bytes with them and goes on with the next message.
+The pages translate the code, because this module has no gettext.
 """
 
 from __future__ import annotations
@@ -37,11 +38,31 @@ _UTF8_BOM = "\ufeff"
 
 
 class SyslogParseError(ValueError):
-    """A message that is not syslog; ``reason`` names what is wrong and how to fix the sender."""
+    """A message that is not syslog.
 
-    def __init__(self, reason: str) -> None:
+    ``code`` is one of :data:`PARSE_ERROR_CODES`; ``reason`` names what is wrong and how to fix
+    the sender. ``raw`` contains the start of a frame that the framer dropped for its size.
+    """
+
+    def __init__(self, code: str, reason: str, raw: bytes = b"") -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
+        self.raw = raw
+
+
+# The codes of SyslogParseError; the quarantine pages translate each one.
+PARSE_ERROR_CODES = (
+    "message_too_long",
+    "empty_message",
+    "no_priority",
+    "invalid_priority",
+    "incomplete_header",
+    "invalid_timestamp",
+    "invalid_structured_data",
+    "frame_too_long",
+    "line_too_long",
+)
 
 
 @dataclass(frozen=True)
@@ -80,22 +101,25 @@ def parse(raw: bytes, received_at: dt.datetime | None = None) -> SyslogMessage:
     """
     if len(raw) > MAX_MESSAGE_BYTES:
         raise SyslogParseError(
+            "message_too_long",
             f"message of {len(raw)} bytes exceeds the limit of {MAX_MESSAGE_BYTES}; "
-            "split it at the sender or send it as JSON lines over HTTP"
+            "split it at the sender or send it as JSON lines over HTTP",
         )
     raw = raw.rstrip(b"\r\n\x00")
     if not raw:
-        raise SyslogParseError("empty message")
+        raise SyslogParseError("empty_message", "empty message")
     match = _PRI.match(raw)
     if match is None:
         raise SyslogParseError(
+            "no_priority",
             "the message does not start with a priority such as <34>; "
-            "configure the sender to send syslog (RFC 5424 or RFC 3164)"
+            "configure the sender to send syslog (RFC 5424 or RFC 3164)",
         )
     priority = int(match.group(1))
     if priority > 191:
         raise SyslogParseError(
-            f"priority {priority} is above 191, the largest that RFC 5424 allows"
+            "invalid_priority",
+            f"priority {priority} is above 191, the largest that RFC 5424 allows",
         )
     facility, severity = divmod(priority, 8)
     rest = raw[match.end() :]
@@ -118,8 +142,9 @@ def _parse_5424(
     fields = text.split(" ", 5)
     if len(fields) < 6:
         raise SyslogParseError(
+            "incomplete_header",
             "RFC 5424 header is incomplete: it needs TIMESTAMP HOSTNAME APP-NAME PROCID MSGID "
-            "and STRUCTURED-DATA, each '-' when absent"
+            "and STRUCTURED-DATA, each '-' when absent",
         )
     timestamp_text, hostname, app_name, procid, msgid, remainder = fields
     timestamp = None if timestamp_text == NIL else _rfc3339(timestamp_text)
@@ -153,11 +178,13 @@ def _rfc3339(text: str) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise SyslogParseError(
-            f"timestamp {text[:40]!r} is not RFC 3339 (for example 2025-07-01T08:30:00.123+07:00)"
+            "invalid_timestamp",
+            f"timestamp {text[:40]!r} is not RFC 3339 (for example 2025-07-01T08:30:00.123+07:00)",
         ) from None
     if parsed.tzinfo is None or "T" not in value.upper():
         raise SyslogParseError(
-            f"timestamp {text[:40]!r} lacks a time or an offset; RFC 5424 requires both"
+            "invalid_timestamp",
+            f"timestamp {text[:40]!r} lacks a time or an offset; RFC 5424 requires both",
         )
     return parsed
 
@@ -167,34 +194,49 @@ def _structured_data(text: str) -> tuple[dict[str, dict[str, str]], str]:
     if text.startswith(NIL) and (len(text) == 1 or text[1] == " "):
         return {}, text[2:]
     if not text.startswith("["):
-        raise SyslogParseError("STRUCTURED-DATA must be '-' or start with '['")
+        raise SyslogParseError(
+            "invalid_structured_data", "STRUCTURED-DATA must be '-' or start with '['"
+        )
     elements: dict[str, dict[str, str]] = {}
     position = 0
     while position < len(text) and text[position] == "[":
         position, element_id, params = _sd_element(text, position + 1)
         elements[element_id] = params
     if position < len(text) and text[position] != " ":
-        raise SyslogParseError(f"unexpected character {text[position]!r} after STRUCTURED-DATA")
+        raise SyslogParseError(
+            "invalid_structured_data",
+            f"unexpected character {text[position]!r} after STRUCTURED-DATA",
+        )
     return elements, text[position + 1 :]
 
 
 def _sd_element(text: str, position: int) -> tuple[int, str, dict[str, str]]:
     name = _SD_NAME.match(text, position)
     if name is None:
-        raise SyslogParseError("a STRUCTURED-DATA element has no valid id")
+        raise SyslogParseError(
+            "invalid_structured_data", "a STRUCTURED-DATA element has no valid id"
+        )
     element_id = name.group(0)
     position = name.end()
     params: dict[str, str] = {}
     while True:
         if position >= len(text):
-            raise SyslogParseError(f"STRUCTURED-DATA element {element_id!r} is not closed with ']'")
+            raise SyslogParseError(
+                "invalid_structured_data",
+                f"STRUCTURED-DATA element {element_id!r} is not closed with ']'",
+            )
         if text[position] == "]":
             return position + 1, element_id, params
         if text[position] != " ":
-            raise SyslogParseError(f"expected a space before a parameter of {element_id!r}")
+            raise SyslogParseError(
+                "invalid_structured_data", f"expected a space before a parameter of {element_id!r}"
+            )
         param = _SD_NAME.match(text, position + 1)
         if param is None or text[param.end() : param.end() + 2] != '="':
-            raise SyslogParseError(f'a parameter of {element_id!r} is not written name="value"')
+            raise SyslogParseError(
+                "invalid_structured_data",
+                f'a parameter of {element_id!r} is not written name="value"',
+            )
         position, value = _sd_value(text, param.end() + 2, element_id)
         params[param.group(0)] = value
 
@@ -212,7 +254,9 @@ def _sd_value(text: str, position: int, element_id: str) -> tuple[int, str]:
             return position + 1, "".join(chars)
         chars.append(char)
         position += 1
-    raise SyslogParseError(f"a parameter value of {element_id!r} has no closing quote")
+    raise SyslogParseError(
+        "invalid_structured_data", f"a parameter value of {element_id!r} has no closing quote"
+    )
 
 
 def _parse_3164(
@@ -281,21 +325,40 @@ def _bsd_timestamp(match: re.Match[str], received_at: dt.datetime) -> dt.datetim
     return min(candidates, key=lambda moment: abs(moment - received_at))
 
 
+@dataclass
+class _LongLine:
+    """A line being dropped for its size: the bytes seen so far and the first ``max_bytes``."""
+
+    size: int
+    sample: bytes
+    # False after an oversized octet-counted frame, whose error is returned at once.
+    report: bool
+
+
 class OctetFramer:
     """Split a TCP byte stream into messages, by octet counting (RFC 6587) or by line feeds.
 
     Each frame that starts with digits and a space is octet-counted (``123 <34>1 ...``); any
-    other frame ends at a line feed. ``feed`` returns the complete frames; a frame longer than
-    ``max_bytes`` is returned as an error so the receiver can quarantine it and resynchronise.
+    other frame ends at a line feed. ``feed`` returns the complete frames. A line longer than
+    ``max_bytes`` is dropped up to its line feed, keeping only its first ``max_bytes`` as a
+    sample, and is returned as one error with its whole size once the line ends. An
+    octet-counted frame that announces more than ``max_bytes`` is returned as an error at once,
+    and the rest of its line is dropped, so the stream resynchronises at the next line feed.
     """
 
     def __init__(self, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.max_bytes = max_bytes
         self._buffer = bytearray()
+        self._long_line: _LongLine | None = None
 
     def feed(self, data: bytes) -> Iterator[bytes | SyslogParseError]:
         self._buffer += data
         while self._buffer:
+            if self._long_line is not None:
+                error = self._drop_long_line(self._long_line)
+                if error is not None:
+                    yield error
+                continue
             frame = self._next_frame()
             if frame is None:
                 return
@@ -308,9 +371,11 @@ class OctetFramer:
             length = int(counted.group(1))
             if length > self.max_bytes:
                 del buffer[: counted.end()]
-                self._skip_to_line_end()
+                self._long_line = _LongLine(size=0, sample=b"", report=False)
                 return SyslogParseError(
-                    f"octet-counted frame of {length} bytes exceeds the limit of {self.max_bytes}"
+                    "frame_too_long",
+                    f"octet-counted frame of {length} bytes exceeds the limit of {self.max_bytes}",
+                    raw=bytes(buffer[: self.max_bytes]),
                 )
             end = counted.end() + length
             if len(buffer) < end:
@@ -321,24 +386,52 @@ class OctetFramer:
         newline = buffer.find(b"\n")
         if newline < 0:
             if len(buffer) > self.max_bytes:
-                buffer.clear()
-                return SyslogParseError(
-                    f"line longer than {self.max_bytes} bytes without a line feed; dropped"
+                self._long_line = _LongLine(
+                    size=0, sample=bytes(buffer[: self.max_bytes]), report=True
                 )
             return None
+        if newline > self.max_bytes:
+            long_line = _LongLine(size=newline, sample=bytes(buffer[: self.max_bytes]), report=True)
+            del buffer[: newline + 1]
+            return self._long_line_error(long_line)
         frame = bytes(buffer[:newline])
         del buffer[: newline + 1]
         return frame
 
-    def _skip_to_line_end(self) -> None:
+    def _drop_long_line(self, long_line: _LongLine) -> SyslogParseError | None:
+        """Drop the buffered part of a long line; return its error once its line feed arrives.
+
+        Returns None while the line goes on, or when its error was returned already.
+        """
         newline = self._buffer.find(b"\n")
         if newline < 0:
+            long_line.size += len(self._buffer)
             self._buffer.clear()
-        else:
-            del self._buffer[: newline + 1]
+            return None
+        long_line.size += newline
+        del self._buffer[: newline + 1]
+        self._long_line = None
+        return self._long_line_error(long_line)
 
-    def flush(self) -> bytes | None:
-        """Return the bytes of an unterminated last line when the connection closes."""
+    def _long_line_error(self, long_line: _LongLine) -> SyslogParseError | None:
+        if not long_line.report:
+            return None
+        return SyslogParseError(
+            "line_too_long",
+            f"line of {long_line.size} bytes exceeds the limit of {self.max_bytes}; "
+            f"only its first {self.max_bytes} bytes are kept. Split it at the sender or send "
+            "it as JSON lines over HTTP",
+            raw=long_line.sample,
+        )
+
+    def flush(self) -> bytes | SyslogParseError | None:
+        """Return the unterminated last line when the connection closes, or its error."""
+        if self._long_line is not None:
+            long_line = self._long_line
+            long_line.size += len(self._buffer)
+            self._buffer.clear()
+            self._long_line = None
+            return self._long_line_error(long_line)
         if not self._buffer:
             return None
         frame = bytes(self._buffer)

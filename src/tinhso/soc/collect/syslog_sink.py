@@ -5,7 +5,9 @@ sink raises, the receiver calls it again with the same batch, and the digests of
 :mod:`tinhso.soc.collect.store` keep the second call from storing an event twice. The sink
 raises only when the database cannot be written at all. Malformed messages, messages of
 unknown or disabled hosts and records that the database rejects go to the quarantine with
-the reason.
+the reason. A quarantine row is identified by the sender and the time of receipt besides the
+raw message, so a redelivered batch adds no row while a sender's repeated message adds one
+each time, as two identical messages make two events.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ class StoringSink:
                         reason=_("The database rejected the record: %(error)s") % {"error": error},
                         raw=str(record.original.get("raw", "")),
                         source=source,
+                        identity=_identity(
+                            str(record.original.get("peer", "")),
+                            str(record.original.get("received_at", "")),
+                        ),
                     )
                 )
         return added, failed
@@ -135,10 +141,11 @@ class StoringSink:
             return lookups[hostname, address]
 
         address = peer_host(item.peer)
+        identity = _identity(item.peer, item.received_at.isoformat())
         if item.message is None:
             return Rejected(
-                item.transport, "malformed", item.error, item.raw, item.peer,
-                source=find("", address),
+                item.transport, item.error_code or "malformed", item.error, item.raw, item.peer,
+                source=find("", address), identity=identity,
             )  # fmt: skip
         hostname = item.message.hostname
         if REPLACEMENT in hostname or REPLACEMENT in item.message.app_name:
@@ -148,7 +155,7 @@ class StoringSink:
                     "The host name or application name is not valid UTF-8; configure the "
                     "sender to send UTF-8 (RFC 5424 requires it)."
                 ),
-                item.raw, item.peer, source=find("", address),
+                item.raw, item.peer, source=find("", address), identity=identity,
             )  # fmt: skip
         source = find(hostname, address)
         if source is None and self.register_for is not None:
@@ -161,14 +168,14 @@ class StoringSink:
                     "No syslog source is registered for host %(host)s (address %(address)s). "
                     "Register it with: tinhso soc source add --agency CODE --host %(host)s --kind syslog"
                 ) % {"host": hostname or address, "address": address},
-                item.raw, item.peer,
+                item.raw, item.peer, identity=identity,
             )  # fmt: skip
         if not source.enabled:
             return Rejected(
                 item.transport, "source_disabled",
                 _("Log source %(host)s is disabled; enable it to store its messages.")
                 % {"host": source.host},
-                item.raw, item.peer, source=source,
+                item.raw, item.peer, source=source, identity=identity,
             )  # fmt: skip
         try:
             record = normalise_syslog(
@@ -176,8 +183,9 @@ class StoringSink:
             )
         except RecordError as error:
             return Rejected(
-                item.transport, error.code, error.reason, item.raw, item.peer, source=source
-            )
+                item.transport, error.code, error.reason, item.raw, item.peer,
+                source=source, identity=identity,
+            )  # fmt: skip
         return source, record
 
     def _register(self, agency: Department, host: str) -> LogSource:
@@ -197,3 +205,8 @@ class StoringSink:
             agency.code,
         )
         return registered.source
+
+
+def _identity(peer: str, received_at: str) -> str:
+    """Return what distinguishes two deliveries of equal bytes: the sender and the receipt time."""
+    return f"{peer}\n{received_at}"

@@ -1,5 +1,5 @@
-"""Pages of log sources: the list, one source's events and quarantine, registration, keys and
-EVTX uploads, which the in-process worker ingests with a progress bar."""
+"""Pages of log sources: the list, one source's events and quarantine, the whole quarantine,
+registration, keys and EVTX uploads, which the in-process worker ingests with a progress bar."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from tinhso.ingest.models import ImportJob
 from tinhso.soc.access import SOC_ANALYSTS
 from tinhso.soc.collect import keys
 from tinhso.soc.collect.evtx_ingest import ingest_files
-from tinhso.soc.collect.forms import EvtxUploadForm, SourceForm
+from tinhso.soc.collect.forms import EvtxUploadForm, QuarantineFilterForm, SourceForm
+from tinhso.soc.collect.reasons import explain
 from tinhso.soc.collect.sources import SourceError, register_source
 from tinhso.soc.models import LogQuarantine, LogSource, SecurityEvent, SourceKind
 
@@ -38,6 +39,13 @@ EVTX_JOB_KIND = "soc.evtx"
 
 def _page(request: HttpRequest, queryset: QuerySet[Any], parameter: str = "page") -> Page[Any]:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(parameter))
+
+
+def _query_without(request: HttpRequest, parameter: str) -> str:
+    """Return the query string without ``parameter``, for page links that keep the filters."""
+    query = request.GET.copy()
+    query.pop(parameter, None)
+    return query.urlencode()
 
 
 def _count(queryset: QuerySet[Any]) -> Coalesce:
@@ -52,12 +60,17 @@ def _count(queryset: QuerySet[Any]) -> Coalesce:
 @policy(SOC_ANALYSTS)
 @require_GET
 def source_list(request: HttpRequest) -> HttpResponse:
-    """List the sources by agency with their last event, events of the last 24 h and quarantine."""
+    """List the sources by agency with their last event, events received in the last 24 h and
+    quarantine.
+
+    The count goes by the time of receipt, not the event's own time, so an EVTX file of old
+    events that was loaded today counts.
+    """
     since = timezone.now() - dt.timedelta(hours=24)
     sources = (
         LogSource.objects.select_related("agency")
         .annotate(
-            events_24h=_count(SecurityEvent.objects.filter(time__gte=since)),
+            events_24h=_count(SecurityEvent.objects.filter(received_at__gte=since)),
             quarantined=_count(LogQuarantine.objects.all()),
         )
         .order_by("agency__code", "host", "kind")
@@ -71,12 +84,33 @@ def source_detail(request: HttpRequest, soc_source_id: int) -> HttpResponse:
     source = get_object_or_404(LogSource.objects.select_related("agency"), pk=soc_source_id)
     events = SecurityEvent.objects.filter(source=source).order_by("-time", "-id")
     held = LogQuarantine.objects.filter(source=source).order_by("-received_at", "-id")
+    quarantine = _page(request, held, "qpage")
     context = {
         "source": source,
         "events": _page(request, events, "page"),
-        "quarantine": _page(request, held, "qpage"),
+        "quarantine": quarantine,
+        "quarantine_rows": explain(quarantine),
     }
     return render(request, "soc/collect/source_detail.html", context)
+
+
+@policy(SOC_ANALYSTS)
+@require_GET
+def quarantine_list(request: HttpRequest) -> HttpResponse:
+    """List all log quarantine newest first, including rows of no source (unknown senders)."""
+    form = QuarantineFilterForm(request.GET)
+    rows = form.apply(
+        LogQuarantine.objects.select_related("source__agency").order_by("-received_at", "-id")
+    )
+    page = _page(request, rows)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": explain(page),
+        "query": _query_without(request, "page"),
+        "filtered": any(request.GET.get(name) for name in form.fields),
+    }
+    return render(request, "soc/collect/quarantine_list.html", context)
 
 
 @policy(SOC_ANALYSTS)

@@ -90,7 +90,12 @@ class SecurityEvent(models.Model):
 
 
 class LogQuarantine(models.Model):
-    """A message or record that could not be read, kept whole with the reason."""
+    """A message or record that could not be read, kept whole with the reason.
+
+    ``digest`` is the SHA-256 of the source, the transport and the original data (see
+    ``tinhso.soc.collect.store.quarantine``), so input that is sent again is quarantined once.
+    Rows written elsewhere may leave it empty, and the constraint ignores empty digests.
+    """
 
     source = models.ForeignKey(
         LogSource,
@@ -109,11 +114,19 @@ class LogQuarantine(models.Model):
     code = models.CharField(_("error code"), max_length=64, db_index=True)
     reason = models.TextField(_("reason"))
     raw = models.TextField(_("original data"), blank=True)
+    digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("quarantined log record")
         verbose_name_plural = _("log quarantine")
         ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["digest"],
+                condition=~models.Q(digest=""),
+                name="soc_quarantine_digest_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.transport} {self.code} {self.received_at:%Y-%m-%d %H:%M:%S}"
