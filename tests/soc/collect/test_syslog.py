@@ -272,3 +272,24 @@ def test_framer_drops_oversized_counted_frame_across_reads() -> None:
     assert frames[0].code == "frame_too_long"
     assert "9999 bytes" in frames[0].reason
     assert frames[1] == b"<34>1 - a b - - - next"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 200), min_size=1, max_size=8), st.integers(1, 90))
+def test_framer_long_lines_independent_of_reads(lengths: list[int], chunk: int) -> None:
+    lines = [b"<14>1 - h a - - - " + b"m" * length for length in lengths]
+    stream = b"".join(line + b"\n" for line in lines)
+    framer = OctetFramer(max_bytes=64)
+
+    frames: list[bytes | SyslogParseError] = []
+    for index in range(0, len(stream), chunk):
+        frames.extend(framer.feed(stream[index : index + chunk]))
+
+    assert len(frames) == len(lines)
+    assert framer.flush() is None
+    for line, frame in zip(lines, frames, strict=True):
+        if len(line) <= 64:
+            assert frame == line
+        else:
+            assert isinstance(frame, SyslogParseError)
+            assert f"line of {len(line)} bytes" in frame.reason

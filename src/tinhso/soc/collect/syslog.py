@@ -387,8 +387,9 @@ class OctetFramer:
         if newline < 0:
             if len(buffer) > self.max_bytes:
                 self._long_line = _LongLine(
-                    size=0, sample=bytes(buffer[: self.max_bytes]), report=True
+                    size=len(buffer), sample=bytes(buffer[: self.max_bytes]), report=True
                 )
+                buffer.clear()
             return None
         if newline > self.max_bytes:
             long_line = _LongLine(size=newline, sample=bytes(buffer[: self.max_bytes]), report=True)
