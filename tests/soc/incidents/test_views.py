@@ -417,12 +417,12 @@ def test_alert_list_reports_invalid_filters(users: dict[str, Any], incident: Inc
 
 def test_filter_labels_name_platform_time(users: dict[str, Any]) -> None:
     client = client_of(users["analyst"])
-    incidents = client.get("/soc/incidents/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    alerts = client.get("/soc/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Opened from" in incidents
-    assert "Opened to" in incidents
-    assert "Raised from" in alerts
-    assert "Raised to" in alerts
+    incidents = client.get("/soc/incidents/").content.decode()
+    alerts = client.get("/soc/alerts/").content.decode()
+    assert "Mở từ ngày" in incidents
+    assert "Mở đến ngày" in incidents
+    assert "Phát sinh từ ngày" in alerts
+    assert "Phát sinh đến ngày" in alerts
 
 
 def test_nav_links_sources_for_analysts(users: dict[str, Any]) -> None:
@@ -450,15 +450,15 @@ def test_htmx_action_shows_notice(users: dict[str, Any], incident: Incident) -> 
     )
     html = response.content.decode()
     assert 'data-testid="action-notice"' in html
-    assert "Incident assigned to Lê Minh." in html
+    assert "Đã giao xử lý sự cố cho Lê Minh." in html
 
 
 @pytest.mark.parametrize(
     ("action", "data", "notice"),
     [
-        ("acknowledge", {}, "Incident acknowledged."),
-        ("comment", {"note-note": "Đã cô lập máy"}, "Comment added."),
-        ("resolve", {"resolve-resolution": "benign", "resolve-note": "x"}, "Incident resolved."),
+        ("acknowledge", {}, "Đã xác nhận sự cố."),
+        ("comment", {"note-note": "Đã cô lập máy"}, "Đã thêm ghi chú."),
+        ("resolve", {"resolve-resolution": "benign", "resolve-note": "x"}, "Đã xử lý sự cố."),
     ],
 )
 def test_action_confirms_after_redirect(
@@ -474,11 +474,11 @@ def test_close_and_reopen_confirm(users: dict[str, Any], incident: Incident) -> 
     client = client_of(users["analyst"])
     client.post(url(incident, "resolve"), {"resolve-resolution": "benign", "resolve-note": "x"})
     closed = client.post(url(incident, "close"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
-    assert "Incident closed." in closed.content.decode()
+    assert "Đã đóng sự cố." in closed.content.decode()
     reopened = client.post(
         url(incident, "reopen"), {"reopen-note": "Tái diễn"}, HTTP_ACCEPT_LANGUAGE="en", follow=True
     )
-    assert "Incident reopened." in reopened.content.decode()
+    assert "Đã mở lại sự cố." in reopened.content.decode()
 
 
 def test_evidence_shows_uploader_full_name(
