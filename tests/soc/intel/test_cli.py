@@ -61,6 +61,14 @@ def test_anomalies_command_prints_findings() -> None:
     assert "12" in summary
 
 
+def test_since_reads_vietnamese_dates() -> None:
+    store(make_source(), sample_events(SPRAY))
+    iso = soc("anomalies", "--since", "2020-07-22", "--until", "2020-07-24")
+    vietnamese = soc("anomalies", "--since", "22/07/2020", "--until", "24/07/2020")
+
+    assert vietnamese == iso
+
+
 def test_since_rejects_bad_time() -> None:
     with pytest.raises(CommandError, match="yesterday không hợp lệ"):
         soc("anomalies", "--since", "yesterday")

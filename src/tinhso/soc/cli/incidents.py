@@ -18,20 +18,19 @@ from django.utils.translation import gettext as _
 
 from tinhso.core.models import Department
 from tinhso.soc import detection
+from tinhso.soc.cli import parse_day
 from tinhso.soc.incidents import metrics
 from tinhso.soc.incidents import report as posture_report
 from tinhso.soc.models import SecurityEvent
 
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 BATCH_SIZE = 2000
 
 
 def parse_date(text: str, option: str) -> dt.date:
-    for date_format in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a date only)
-        except ValueError:
-            continue
+    """Read the day of ``option``; raise CommandError naming the option for anything else."""
+    day = parse_day(text)
+    if day is not None:
+        return day
     raise CommandError(
         _("Invalid %(option)s %(value)r: write the date as DD/MM/YYYY or YYYY-MM-DD.")
         % {"option": option, "value": text}

@@ -16,10 +16,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tinhso.soc.analytics.service import stored_batches
+from tinhso.soc.cli import parse_day
 from tinhso.soc.findings import Finding
 from tinhso.soc.intel.indicators import IntelFormatError
 from tinhso.soc.intel.service import FORMATS, import_feed, intel_findings
@@ -31,20 +32,21 @@ PRINTED_PROBLEMS = 50
 
 
 def parse_time_option(text: str) -> datetime:
-    """Read ``--since``/``--until``: a date, an ISO date and time, or ``30m``/``24h``/``7d`` ago."""
+    """Read ``--since``/``--until``: a day, an ISO date and time, or ``30m``/``24h``/``7d`` ago."""
     relative = RELATIVE_TIME.fullmatch(text.strip())
     if relative:
         amount, unit = relative.groups()
         return timezone.now() - timedelta(**{UNITS[unit]: int(amount)})
     moment = parse_datetime(text)
     if moment is None:
-        day = parse_date(text)
+        day = parse_day(text)
         if day is not None:
             moment = datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
     if moment is None:
         raise CommandError(
             _(
-                "Invalid time %(value)s: write a date (2026-03-01), a date and time, or 7d, 24h, 30m."
+                "Invalid time %(value)s: write a day (01/03/2026 or 2026-03-01), a date and "
+                "time, or 7d, 24h, 30m."
             )
             % {"value": text}
         )
@@ -56,8 +58,8 @@ def add_time_options(parser: Any) -> None:
         "--since",
         type=parse_time_option,
         default=None,
-        help="Start of the period: a date, an ISO date and time, or 30m, 24h, 7d ago "
-        "(default 24h ago).",
+        help="Start of the period: a day (DD/MM/YYYY or YYYY-MM-DD), an ISO date and time, or "
+        "30m, 24h, 7d ago (default 24h ago).",
     )
     parser.add_argument(
         "--until", type=parse_time_option, default=None, help="End of the period (default now)."
