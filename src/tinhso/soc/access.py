@@ -1,4 +1,4 @@
-"""Who may use the security operations centre.
+"""Access policies of the security operations centre.
 
 Security analysts and system administrators work alerts, incidents, sources and intelligence;
 provincial leaders also read the dashboard and the posture reports. The SOC is province-wide:

@@ -1,4 +1,4 @@
-"""What detection found, in one shape for every detector, before it becomes an alert.
+"""Findings: the detections of every detector in one shape, before they become alerts.
 
 Sigma rules, Sigma correlation rules, anomaly baselines and threat-intelligence lists each
 return :class:`Finding` objects; :func:`tinhso.soc.incidents.alerts.raise_alerts` turns them
@@ -19,7 +19,7 @@ class Finding:
 
     ``kind`` is an ``AlertKind`` value (sigma, correlation, anomaly, intel) and ``severity`` a
     Sigma level. ``event_ids`` are primary keys of ``SecurityEvent`` rows. ``explanation``
-    says why, in data a page can show: for an anomaly the baseline, the observed value and
+    gives the reason as data a page can show: for an anomaly the baseline, the observed value and
     the distance between them; for an intelligence match the indicator and its feed.
     """
 

@@ -66,7 +66,7 @@ def test_burst_silent_without_minimum_history() -> None:
 
 
 def test_burst_over_stored_quiet_history() -> None:
-    """A day of stored single failures is the baseline; the spray stands out of it."""
+    """A day of stored single failures is the baseline; the spray exceeds it."""
     source = make_source()
     spray = sample_events(KERBEROS_SPRAY)
     single_failure = [event for event in spray if event.fields["EventID"] == 4771][:1]

@@ -148,7 +148,7 @@ def logon_record(
     """Read a logon or failed logon from flat Windows fields; None for any other event.
 
     Successful logons of logon type 0 or 5 and of machine or built-in accounts are left out,
-    because they say nothing about a person's habits. Failed attempts are kept whatever the
+    because they reveal nothing about a person's habits. Failed attempts are kept whatever the
     account, since password guessing often targets names that do not exist.
     """
     event_id = text(fields.get("EventID"))

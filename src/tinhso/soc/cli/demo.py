@@ -2,7 +2,7 @@
 
 DIR contains ``sigma/rules/windows`` (SigmaHQ rules) and ``evtx-attack-samples`` (EVTX files), as
 the public data folder's ``soc`` folder does. The command copies the rules into the first
-folder of ``TINHSO_SOC_RULES`` when that folder holds no rule yet, registers one EVTX source
+folder of ``TINHSO_SOC_RULES`` when that folder contains no rule yet, registers one EVTX source
 of a demonstration agency and ingests the samples through the normal collection path, so the
 live detection raises alerts and incidents exactly as it would for a real source. Running it
 again stores nothing twice.

@@ -348,7 +348,7 @@ def hunt(
 
     Events of several files are matched together in batches of about ``batch_events``, which
     does not change any file's hits because every rule is evaluated per event.
-    The timeline also holds the hits of the correlation rules, evaluated over all the hits.
+    The timeline also contains the hits of the correlation rules, evaluated over all the hits.
     """
     with _collector_paused():
         return _hunt(ruleset, paths, batch_events)

@@ -1,4 +1,4 @@
-"""What analysts do to an incident: acknowledge, assign, comment, attach evidence, resolve,
+"""Analyst actions on an incident: acknowledge, assign, comment, attach evidence, resolve,
 close and reopen.
 
 Every action runs in one transaction with the incident row locked, writes one

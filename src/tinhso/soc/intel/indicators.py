@@ -143,8 +143,8 @@ def _url(value: str) -> str | None:
 def classify(raw: str) -> tuple[str, str]:
     """Return the kind and normalised value of ``raw``; raise IndicatorError if it is no indicator.
 
-    Hashes are told apart by length (32, 40 or 64 hex digits), so a value of 32 hex digits
-    is always taken for MD5. Address ranges (CIDR) are not indicators here.
+    Hashes are distinguished by length (32, 40 or 64 hex digits), so a value of 32 hex digits
+    is always read as MD5. Address ranges (CIDR) are not indicators here.
     """
     value = refang(raw.strip())
     if not value:

@@ -1,4 +1,4 @@
-"""Models of the security operations centre: where logs come from, what they said, what was
+"""Models of the security operations centre: where logs come from, what they contained, what was
 detected in them and how analysts worked it."""
 
 from tinhso.soc.models.incidents import (

@@ -55,7 +55,7 @@ class LogSource(models.Model):
 class SecurityEvent(models.Model):
     """One log record in the common schema, with the original record kept beside it.
 
-    ``fields`` holds the flat fields the detection engine matches (EventID, Channel, Computer,
+    ``fields`` contains the flat fields the detection engine matches (EventID, Channel, Computer,
     Image, TargetUserName, ...). ``digest`` is the SHA-256 of the source and the original
     record, so a record delivered twice (at-least-once delivery) is stored once.
     """
